@@ -1,0 +1,99 @@
+# alloter - GNU make.  `make` builds, `make run` runs the example pipeline,
+# `make test` runs every test, `make check` runs them again under sanitizers.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+O ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+ifneq ($(filter 1 true,$(DEVELOPER) $(CI)),)
+WARN += -Werror
+endif
+YAML_CFLAGS := $(shell pkg-config --cflags yaml-0.1 2>/dev/null)
+YAML_LIBS := $(or $(shell pkg-config --libs yaml-0.1 2>/dev/null),-lyaml)
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) -MMD -MP -Ilib $(YAML_CFLAGS) $(CFLAGS) $(SAN)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+LIBS = $(YAML_LIBS) -lpthread
+
+LIB_SRC := $(wildcard lib/*.c)
+CMD_SRC := $(wildcard cmd/*.c)
+UNIT_SRC := $(wildcard tests/unit/t_*.c)
+EX_SRC := $(wildcard examples/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(O)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+EX_BIN := $(EX_SRC:examples/%.c=$(O)/examples/%)
+
+BIN := $(O)/alloter
+LIB := $(O)/liballoter.a
+
+.PHONY: all run test unit check install uninstall clean deps-build deps-test bench
+all: $(BIN) $(LIB) $(UNIT_BIN) $(EX_BIN)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(CMD_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIB) $(LIBS)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(O)/examples/%: $(O)/examples/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# The build needs a compiler, pkg-config and libyaml; the tests need bats and
+# a few utilities.  .ci/deps installs what is missing when it may, else it
+# prints the one command to run and fails.
+deps-build:
+	@.ci/deps build
+deps-test:
+	@.ci/deps test
+
+run: deps-build
+	@$(MAKE) --no-print-directory all
+	$(BIN) -f tasks.example.yaml
+
+test: deps-test
+	@$(MAKE) --no-print-directory all
+	@ALLOTER=$(abspath $(BIN)) O=$(abspath $(O)) tests/run
+
+unit: all
+	@ALLOTER=$(abspath $(BIN)) O=$(abspath $(O)) tests/run unit
+
+# Sanitizer builds live in their own folders so they never mix with the
+# normal objects.  ASan+UBSan cover everything; TSan covers the library.
+check: deps-test
+	@$(MAKE) --no-print-directory O=build-asan \
+	  SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' test
+	@$(MAKE) --no-print-directory O=build-tsan SAN='-fsanitize=thread' all
+	@ALLOTER=$(abspath build-tsan/alloter) O=$(abspath build-tsan) tests/run unit
+
+bench: all
+	@bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/alloter
+	install -m 644 man/alloter.1 $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/liballoter.a
+	install -m 644 lib/alloter.h $(DESTDIR)$(PREFIX)/include/alloter.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define ALLOTER_VERSION "\(.*\)"/\1/p' lib/alloter.h)|' \
+	  lib/alloter.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/alloter $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1 \
+	  $(DESTDIR)$(PREFIX)/lib/liballoter.a $(DESTDIR)$(PREFIX)/include/alloter.h \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc
+
+clean:
+	rm -rf build build-asan build-tsan
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:$(O)/tests/%=$(O)/tests/unit/%.d) $(EX_BIN:%=%.d)
