@@ -182,6 +182,11 @@ int alloter_output_new(alloter_output **out,
 void alloter_output_free(alloter_output *o);
 enum alloter_output_mode alloter_output_mode(const alloter_output *o);
 bool alloter_output_broken(const alloter_output *o);
+/* Writes buf to stream 1 (out_fd) or 2 (err_fd) under the output lock, so
+ * the caller's own messages never land inside a task's block.  Returns 0 or
+ * a negative errno value. */
+int alloter_output_write(alloter_output *o, int stream, const void *buf,
+                         size_t len);
 
 /* ------------------------------------------------------------------------
  * Process tasks: one shell command in its own process group.

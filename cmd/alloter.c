@@ -1,0 +1,206 @@
+/*
+ * alloter.c - the command: options and task sources in, exit status out.
+ * The only file that decides how alloter exits.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "run.h"
+#include "signals.h"
+
+/* Descriptors a running task may hold: two pipes, a pidfd, and a spill
+ * file per stream, plus the write ends briefly while it spawns. */
+#define FDS_PER_TASK 6
+#define FDS_SPARE 64
+
+/* The command line wins over the task file, which wins over defaults. */
+static struct settings settle(const struct options *o,
+                              const struct alloter_taskfile *tf)
+{
+	struct settings s = {
+		.limit = (int)sysconf(_SC_NPROCESSORS_ONLN),
+		.grace_ms = 2000,
+		.quiet = o->quiet,
+		.output = ALLOTER_OUTPUT_GROUP,
+	};
+
+	if (s.limit < 1)
+		s.limit = 1;
+	if (tf) {
+		if (tf->limit >= 0)
+			s.limit = tf->limit;
+		if (tf->timeout_ms >= 0)
+			s.timeout_ms = tf->timeout_ms;
+		if (tf->task_timeout_ms >= 0)
+			s.task_timeout_ms = tf->task_timeout_ms;
+		if (tf->grace_ms >= 0)
+			s.grace_ms = tf->grace_ms;
+		if (tf->fail_fast >= 0)
+			s.fail_fast = tf->fail_fast;
+		if (tf->kill_others >= 0)
+			s.kill_others = tf->kill_others;
+		if (tf->tag >= 0)
+			s.tag = tf->tag;
+		if (tf->output >= 0)
+			s.output = (enum alloter_output_mode)tf->output;
+		s.shell = tf->shell;
+	}
+	if (o->limit >= 0)
+		s.limit = o->limit;
+	if (o->timeout_ms >= 0)
+		s.timeout_ms = o->timeout_ms;
+	if (o->task_timeout_ms >= 0)
+		s.task_timeout_ms = o->task_timeout_ms;
+	if (o->grace_ms >= 0)
+		s.grace_ms = o->grace_ms;
+	if (o->fail_fast >= 0)
+		s.fail_fast = o->fail_fast;
+	if (o->kill_others >= 0)
+		s.kill_others = o->kill_others;
+	if (o->tag >= 0)
+		s.tag = o->tag;
+	if (o->output >= 0)
+		s.output = (enum alloter_output_mode)o->output;
+	if (s.kill_others)
+		s.fail_fast = true;
+	return s;
+}
+
+/* Raises the descriptor limit so that the concurrency asked for can have
+ * its pipes; if even the hard limit is too low, lowers the concurrency and
+ * says so, rather than failing tasks halfway through a run. */
+static void fit_descriptors(struct settings *s)
+{
+	struct rlimit rl;
+	rlim_t want;
+	long fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	want = s->limit ? (rlim_t)s->limit * FDS_PER_TASK + FDS_SPARE
+	                : rl.rlim_max;
+	if (want > rl.rlim_cur) {
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 &&
+		    getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return;
+	}
+	fit = ((long)rl.rlim_cur - FDS_SPARE) / FDS_PER_TASK;
+	if (fit < 1)
+		fit = 1;
+	if (s->limit > fit) {
+		fprintf(stderr, "alloter: --limit %d lowered to %ld: the "
+		        "descriptor limit is %llu (see ulimit -n)\n",
+		        s->limit, fit, (unsigned long long)rl.rlim_cur);
+		s->limit = (int)fit;
+	}
+}
+
+static int load_taskfile(const char *path, struct alloter_taskfile **tf)
+{
+	struct alloter_diag d = {0};
+	int err = alloter_taskfile_load(path, tf, &d);
+
+	if (!err)
+		return 0;
+	if (d.line > 0)
+		fprintf(stderr, "%s:%d:%d: %s\n", d.file, d.line, d.col,
+		        d.msg);
+	else
+		fprintf(stderr, "alloter: %s: %s\n", d.file[0] ? d.file : path,
+		        d.msg[0] ? d.msg : strerror(-err));
+	return 2;
+}
+
+static int exit_status(const struct run *r, int sig, int err)
+{
+	if (sig == SIGPIPE || alloter_output_broken(r->out))
+		return 141;
+	if (sig)
+		return 128 + sig;
+	if (r->res.stop_reason == ALLOTER_CANCEL_TIMEOUT)
+		return 124;
+	if (err || r->failed)
+		return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct alloter_taskfile *tf = NULL;
+	struct run r = {0};
+	struct signals *sigs = NULL;
+	alloter_pool *pool = NULL;
+	int status, err, sig;
+
+	if ((err = signals_block())) {
+		fprintf(stderr, "alloter: cannot block signals: %s\n",
+		        strerror(-err));
+		return 2;
+	}
+	status = options_parse(&o, argc, argv);
+	if (status != OPTIONS_RUN)
+		return status;
+	if (!o.file && o.n_commands == 0 && isatty(0)) {
+		fprintf(stderr, "alloter: no commands given, and standard "
+		        "input is a terminal\nTry 'alloter --help' for more "
+		        "information.\n");
+		return 2;
+	}
+	if (o.file && (status = load_taskfile(o.file, &tf)))
+		return status;
+	/* Orphans of our tasks come to us rather than to init, so they can
+	 * be reaped at once and no zombie keeps a task's group alive. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+	r.set = settle(&o, tf);
+	fit_descriptors(&r.set);
+	struct alloter_output_opts oo = {
+		.mode = r.set.output, .out_fd = 1, .err_fd = 2,
+		.tag = r.set.tag,
+	};
+	if ((err = alloter_cancel_new(&r.root, NULL)))
+		goto fail;
+	oo.broken = r.root;
+	if ((err = alloter_output_new(&r.out, &oo)) ||
+	    (err = alloter_pool_new(&pool, 0)))
+		goto fail;
+	if (tf)
+		err = run_from_taskfile(&r, tf);
+	else if (o.n_commands)
+		err = run_from_argv(&r, o.commands, o.n_commands);
+	else
+		run_from_stream(&r, 0);
+	if (err || (err = signals_start(&sigs, r.root)))
+		goto fail;
+
+	err = run_exec(&r, pool);
+	sig = signals_stop(sigs);
+	/* Descendants that left their task's group and died since. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	status = exit_status(&r, sig, err);
+	if (status != 141)
+		run_summary(&r);
+	goto out;
+
+fail:
+	fprintf(stderr, "alloter: cannot start: %s\n", strerror(-err));
+	status = 2;
+out:
+	alloter_pool_free(pool);
+	run_free(&r);
+	alloter_output_free(r.out);
+	alloter_cancel_free(r.root);
+	alloter_taskfile_free(tf);
+	return status;
+}

@@ -1,0 +1,93 @@
+/*
+ * lines.c - a line reader that reads only when poll() says it will not
+ * block, so standard input need not be put in non-blocking mode (which
+ * would change it for every process sharing it).  The buffer holds one
+ * line at most plus one read, so memory follows the longest line, not the
+ * input.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lines.h"
+
+#define READ_SIZE 65536
+
+void lines_init(struct lines *l, int fd)
+{
+	*l = (struct lines){.fd = fd};
+}
+
+void lines_free(struct lines *l)
+{
+	free(l->buf);
+	l->buf = NULL;
+}
+
+/* Makes room for a read: moves the partial line to the front, then grows
+ * the buffer if it is still too full. */
+static int make_room(struct lines *l)
+{
+	if (l->start > 0) {
+		memmove(l->buf, l->buf + l->start, l->end - l->start);
+		l->end -= l->start;
+		l->scan -= l->start;
+		l->start = 0;
+	}
+	if (l->cap - l->end < READ_SIZE / 2) {
+		size_t cap = l->cap ? l->cap * 2 : READ_SIZE;
+		char *p = realloc(l->buf, cap + 1); /* +1: room for a NUL */
+
+		if (!p)
+			return -ENOMEM;
+		l->buf = p;
+		l->cap = cap;
+	}
+	return 0;
+}
+
+int lines_next(struct lines *l, char **line)
+{
+	for (;;) {
+		char *nl = l->end > l->scan
+		                   ? memchr(l->buf + l->scan, '\n',
+		                            l->end - l->scan)
+		                   : NULL;
+		struct pollfd p = {.fd = l->fd, .events = POLLIN};
+		ssize_t n;
+		int err;
+
+		if (nl) {
+			*nl = '\0';
+			*line = l->buf + l->start;
+			l->start = l->scan = (size_t)(nl - l->buf) + 1;
+			return 1;
+		}
+		l->scan = l->end;
+		if (l->eof) {
+			if (l->start == l->end)
+				return LINES_END;
+			l->buf[l->end] = '\0'; /* cap + 1 bytes exist */
+			*line = l->buf + l->start;
+			l->start = l->scan = l->end;
+			return 1;
+		}
+		if ((err = make_room(l)))
+			return err;
+		n = poll(&p, 1, 0);
+		if (n == 0 || (n < 0 && errno == EINTR))
+			return LINES_AGAIN;
+		if (n < 0)
+			return -errno;
+		n = read(l->fd, l->buf + l->end, l->cap - l->end);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return LINES_AGAIN;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			l->eof = true;
+		l->end += (size_t)n;
+	}
+}

@@ -1,0 +1,31 @@
+/*
+ * options.h - the command line, parsed and checked, before anything runs.
+ */
+#ifndef CMD_OPTIONS_H
+#define CMD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alloter.h"
+
+/* A field left unset by the command line stays at -1 (or NULL), so that a
+ * task file's setting can fill it in. */
+struct options {
+	int limit;
+	int64_t timeout_ms, task_timeout_ms, grace_ms;
+	int fail_fast, kill_others, tag;
+	int output;           /* an alloter_output_mode, or -1 */
+	bool quiet;
+	const char *file;     /* -f: a task file, "-" for stdin */
+	char **commands;      /* the COMMAND arguments */
+	int n_commands;
+};
+
+#define OPTIONS_RUN (-1)
+
+/* Parses argv into o.  Returns OPTIONS_RUN to go on, or an exit status (0
+ * after --help or --version, 2 after a usage error, already reported). */
+int options_parse(struct options *o, int argc, char **argv);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * run.h - a run: the tasks (from arguments, standard input or a task file),
+ * the settings in force, and what happened to each task.
+ */
+#ifndef CMD_RUN_H
+#define CMD_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alloter.h"
+#include "lines.h"
+
+/* The settings in force: the command line over the task file over the
+ * defaults. */
+struct settings {
+	int limit;
+	int64_t timeout_ms, task_timeout_ms, grace_ms;
+	bool fail_fast, kill_others, tag, quiet;
+	enum alloter_output_mode output;
+	const char *shell;     /* NULL: /bin/sh */
+};
+
+enum job_state {
+	JOB_PENDING = 0,
+	JOB_RUNNING,
+	JOB_SUCCEEDED,
+	JOB_FAILED,
+	JOB_SKIPPED,
+};
+
+struct job {
+	struct alloter_proc proc;
+	const char *name;
+	char *command;          /* owned when read from stdin */
+	char seq_name[24];      /* the name when it is a sequence number */
+	size_t index;           /* 1-based */
+	int attempts, retries;
+	enum job_state state;
+};
+
+struct run {
+	struct settings set;
+	alloter_output *out;
+	alloter_cancel *root;
+	/* Tasks known up front (arguments, a task file): */
+	struct job *jobs;
+	size_t n_jobs;
+	alloter_graph *graph;
+	size_t *retry;          /* a queue of job indices to run again */
+	size_t retry_head, retry_tail;
+	size_t running;
+	/* Tasks streamed from standard input: */
+	bool streaming;
+	struct lines lines;
+	int read_err;
+	size_t seq;
+	/* What happened: */
+	size_t succeeded, failed, skipped;
+	struct alloter_exec_result res;
+	int64_t start_ns, end_ns;
+};
+
+/* Sets up jobs for the given commands (argv mode). */
+int run_from_argv(struct run *r, char **commands, int n);
+/* Sets up streaming from descriptor fd. */
+void run_from_stream(struct run *r, int fd);
+/* Sets up jobs from a loaded task file (kept by the caller). */
+int run_from_taskfile(struct run *r, const struct alloter_taskfile *tf);
+/* Runs everything on pool; returns 0 or a negative errno value. */
+int run_exec(struct run *r, alloter_pool *pool);
+/* Writes the summary line(s) to stderr through the output lock. */
+void run_summary(struct run *r);
+void run_free(struct run *r);
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * output.c - the shared destination of process tasks' output.  Group mode
+ * holds a task's output (a small buffer, then an unlinked file) and writes
+ * it as one block per stream; line mode writes whole lines as they come.
+ * Every write to the real descriptors happens under one lock, so two tasks'
+ * output never mixes.  A reader that goes away (EPIPE) turns the output
+ * "broken": later writes are dropped and the caller is told once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+
+#define HOLD_BYTES (64 * 1024)    /* group: kept in memory before spilling */
+#define LINE_MAX_HOLD (1 << 20)   /* line: a longer line goes out in parts */
+#define STAGE_BYTES (64 * 1024)
+
+struct alloter_output {
+	struct alloter_output_opts opts;
+	char tmpdir[4096];
+	pthread_mutex_t lock;
+	atomic_bool broken;
+	char stage[STAGE_BYTES]; /* tagged lines gather here; under lock */
+	size_t staged;
+};
+
+int alloter_output_new(alloter_output **out,
+                       const struct alloter_output_opts *opts)
+{
+	alloter_output *o;
+	const char *dir;
+	int err;
+
+	if (opts->mode > ALLOTER_OUTPUT_RAW)
+		return -EINVAL;
+	o = calloc(1, sizeof *o);
+	if (!o)
+		return -ENOMEM;
+	o->opts = *opts;
+	dir = opts->tmpdir ? opts->tmpdir : getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if (strlen(dir) >= sizeof o->tmpdir) {
+		free(o);
+		return -ENAMETOOLONG;
+	}
+	strcpy(o->tmpdir, dir);
+	o->opts.tmpdir = o->tmpdir;
+	if ((err = pthread_mutex_init(&o->lock, NULL))) {
+		free(o);
+		return -err;
+	}
+	*out = o;
+	return 0;
+}
+
+void alloter_output_free(alloter_output *o)
+{
+	if (!o)
+		return;
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+}
+
+enum alloter_output_mode alloter_output_mode(const alloter_output *o)
+{
+	return o->opts.mode;
+}
+
+bool alloter_output_broken(const alloter_output *o)
+{
+	return atomic_load(&o->broken);
+}
+
+/* Writes all of buf, riding out EINTR, short writes and a non-blocking
+ * descriptor.  Called with the lock held. */
+static int write_all(alloter_output *o, int fd, const char *buf, size_t n)
+{
+	if (atomic_load(&o->broken))
+		return -EPIPE;
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w >= 0) {
+			buf += w;
+			n -= (size_t)w;
+		} else if (errno == EAGAIN) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				return -errno;
+		} else if (errno == EPIPE) {
+			atomic_store(&o->broken, true);
+			if (o->opts.broken)
+				alloter_cancel_fire(o->opts.broken,
+				                    ALLOTER_CANCEL_CALLER);
+			return -EPIPE;
+		} else if (errno != EINTR) {
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static int flush_stage(alloter_output *o, int fd)
+{
+	int err = write_all(o, fd, o->stage, o->staged);
+
+	o->staged = 0;
+	return err;
+}
+
+/* Writes data to fd, each line prefixed with "name\t" when tagging; *bol
+ * says whether data starts a line and is updated for the next call.  Called
+ * with the lock held; the caller flushes the stage at the end. */
+static int emit(alloter_output *o, int fd, const char *name, const char *data,
+                size_t n, bool *bol)
+{
+	size_t name_len;
+	int err = 0;
+
+	if (!o->opts.tag)
+		return write_all(o, fd, data, n);
+	name_len = strlen(name);
+	while (n > 0 && !err) {
+		const char *nl;
+		size_t take;
+
+		if (*bol) {
+			if (o->staged + name_len + 1 > STAGE_BYTES)
+				err = flush_stage(o, fd);
+			if (name_len + 1 > STAGE_BYTES) {
+				err = err ? err : write_all(o, fd, name, name_len);
+				err = err ? err : write_all(o, fd, "\t", 1);
+			} else {
+				memcpy(o->stage + o->staged, name, name_len);
+				o->staged += name_len;
+				o->stage[o->staged++] = '\t';
+			}
+			*bol = false;
+		}
+		nl = memchr(data, '\n', n);
+		take = nl ? (size_t)(nl - data) + 1 : n;
+		if (o->staged + take > STAGE_BYTES && !err)
+			err = flush_stage(o, fd);
+		if (take > STAGE_BYTES) {
+			err = err ? err : write_all(o, fd, data, take);
+		} else {
+			memcpy(o->stage + o->staged, data, take);
+			o->staged += take;
+		}
+		*bol = nl != NULL;
+		data += take;
+		n -= take;
+	}
+	return err;
+}
+
+static int fd_of(const alloter_output *o, int stream)
+{
+	return stream == 2 ? o->opts.err_fd : o->opts.out_fd;
+}
+
+int alloter_output_write(alloter_output *o, int stream, const void *buf,
+                         size_t len)
+{
+	int err;
+
+	pthread_mutex_lock(&o->lock);
+	err = write_all(o, fd_of(o, stream), buf, len);
+	pthread_mutex_unlock(&o->lock);
+	return err;
+}
+
+void al_sink_init(struct al_sink *s, alloter_output *o, int stream,
+                  const char *name)
+{
+	*s = (struct al_sink){.o = o, .stream = stream, .name = name,
+	                      .spill_fd = -1};
+}
+
+static int reserve(struct al_sink *s, size_t more)
+{
+	size_t cap = s->cap ? s->cap : 4096;
+	char *p;
+
+	if (s->len + more <= s->cap)
+		return 0;
+	while (cap < s->len + more)
+		cap *= 2;
+	p = realloc(s->buf, cap);
+	if (!p)
+		return -ENOMEM;
+	s->buf = p;
+	s->cap = cap;
+	return 0;
+}
+
+/* An unnamed file in tmpdir; a file system without O_TMPFILE gets a named
+ * one that is unlinked at once.  Either way nothing is left behind. */
+static int spill_file(const alloter_output *o)
+{
+	char path[sizeof o->tmpdir + 32];
+	int fd = open(o->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
+	                errno != EINVAL))
+		return fd >= 0 ? fd : -errno;
+	snprintf(path, sizeof path, "%s/alloter.XXXXXX", o->tmpdir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	return fd;
+}
+
+static int spill(struct al_sink *s, const char *data, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(s->spill_fd, data, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		data += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int feed_group(struct al_sink *s, const char *data, size_t n)
+{
+	int err;
+
+	if (s->spill_fd < 0 && s->len + n <= HOLD_BYTES) {
+		if ((err = reserve(s, n)))
+			return err;
+		memcpy(s->buf + s->len, data, n);
+		s->len += n;
+		return 0;
+	}
+	if (s->spill_fd < 0) {
+		s->spill_fd = spill_file(s->o);
+		if (s->spill_fd < 0)
+			return s->spill_fd;
+	}
+	return spill(s, data, n);
+}
+
+static int feed_line(struct al_sink *s, const char *data, size_t n)
+{
+	alloter_output *o = s->o;
+	const char *last = memrchr(data, '\n', n);
+	size_t whole = last ? (size_t)(last - data) + 1 : 0;
+	int err = 0;
+
+	if (whole || s->len + n > LINE_MAX_HOLD) {
+		int fd = fd_of(o, s->stream);
+		bool bol = true;
+
+		if (!last) /* a line too long to hold: out it goes, in parts */
+			whole = n;
+		pthread_mutex_lock(&o->lock);
+		err = emit(o, fd, s->name, s->buf, s->len, &bol);
+		if (!err)
+			err = emit(o, fd, s->name, data, whole, &bol);
+		if (!err)
+			err = flush_stage(o, fd);
+		pthread_mutex_unlock(&o->lock);
+		s->len = 0;
+		data += whole;
+		n -= whole;
+	}
+	if (n > 0 && !err && !(err = reserve(s, n))) {
+		memcpy(s->buf + s->len, data, n);
+		s->len += n;
+	}
+	return err;
+}
+
+int al_sink_feed(struct al_sink *s, const char *data, size_t n)
+{
+	int err;
+
+	s->bytes += n;
+	if (s->err)
+		return s->err; /* already lost: keep counting, drop the rest */
+	if (s->o->opts.mode == ALLOTER_OUTPUT_GROUP)
+		err = feed_group(s, data, n);
+	else
+		err = feed_line(s, data, n);
+	if (err)
+		s->err = err;
+	return err;
+}
+
+/* Writes one sink's held output; called with the lock held. */
+static int write_held(struct al_sink *s)
+{
+	alloter_output *o = s->o;
+	int fd = fd_of(o, s->stream), err;
+	bool bol = true;
+	char buf[16384];
+	ssize_t r;
+
+	err = emit(o, fd, s->name, s->buf, s->len, &bol);
+	if (s->spill_fd >= 0 && !err) {
+		if (lseek(s->spill_fd, 0, SEEK_SET) < 0)
+			err = -errno;
+		while (!err && (r = read(s->spill_fd, buf, sizeof buf)) != 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			err = r < 0 ? -errno : emit(o, fd, s->name, buf,
+			                            (size_t)r, &bol);
+		}
+	}
+	if (!err)
+		err = flush_stage(o, fd);
+	o->staged = 0;
+	return err;
+}
+
+static void release(struct al_sink *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+	s->len = s->cap = 0;
+	if (s->spill_fd >= 0)
+		close(s->spill_fd);
+	s->spill_fd = -1;
+}
+
+int al_sink_finish(struct al_sink *out, struct al_sink *err)
+{
+	alloter_output *o = out->o;
+	int e1, e2;
+
+	pthread_mutex_lock(&o->lock);
+	e1 = write_held(out);
+	e2 = write_held(err);
+	pthread_mutex_unlock(&o->lock);
+	release(out);
+	release(err);
+	if (out->err)
+		return out->err;
+	if (err->err)
+		return err->err;
+	return e1 ? e1 : e2;
+}

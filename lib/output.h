@@ -1,0 +1,34 @@
+/*
+ * output.h - how a process task hands its stdout and stderr to the shared
+ * output: one sink per stream, fed with what the pipe gives, finished when
+ * the task ends.
+ */
+#ifndef AL_OUTPUT_H
+#define AL_OUTPUT_H
+
+#include "alloter.h"
+
+struct al_sink {
+	alloter_output *o;
+	int stream;          /* 1 or 2 */
+	const char *name;    /* for tags */
+	char *buf;           /* group: the head of the block; line: a partial
+	                        line */
+	size_t len, cap;
+	int spill_fd;        /* group: the rest of the block, or -1 */
+	uint64_t bytes;      /* everything fed */
+	int err;             /* the first error keeping output (-errno) */
+};
+
+void al_sink_init(struct al_sink *s, alloter_output *o, int stream,
+                  const char *name);
+/* Takes n bytes the task wrote.  Group mode keeps them (spilling to an
+ * unlinked file past a small buffer); line mode writes every complete line
+ * and keeps the rest.  Returns 0 or the sink's error. */
+int al_sink_feed(struct al_sink *s, const char *data, size_t n);
+/* Writes what is left: group mode both blocks, stdout's then stderr's,
+ * under one hold of the lock; line mode the partial lines.  Releases the
+ * sinks' memory and files.  Returns 0 or the first error. */
+int al_sink_finish(struct al_sink *out, struct al_sink *err);
+
+#endif

@@ -1,0 +1,509 @@
+/*
+ * proc.c - one command as a task: spawned with posix_spawn in a process
+ * group of its own, waited for in one poll() together with its output pipes,
+ * its deadline and the cancellation handle, and terminated as a group.
+ *
+ * Races, and how they are closed:
+ * - The pid cannot be reused while the child is unreaped, and only this
+ *   thread reaps it (waitpid on its own pid, never -1), so pidfd_open and
+ *   kill(-pid) after spawn cannot hit a stranger.  glibc's posix_spawn
+ *   returns only after the child has exec'd or failed, so by then the child
+ *   already leads its own group.
+ * - Once the leader is reaped, its pid stays reserved for as long as the
+ *   group it named has members, so kill(-pid) still reaches only them; when
+ *   the group is empty kill() says ESRCH and we stop.  A zombie still counts
+ *   as a member until its parent reaps it; orphans are reaped by init, or by
+ *   us if the program made itself a child subreaper (the alloter command
+ *   does), which is why we then reap the group's members ourselves.
+ * - A descendant that escaped the group (setsid) may hold the pipes open
+ *   forever, so the end of a task is the end of its group, not EOF: after
+ *   that we take what the pipes hold without blocking and close them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+
+extern char **environ;
+
+#define DEFAULT_GRACE_MS 2000
+#define GIVE_UP_MS 1000     /* after SIGKILL, how long to wait for the group */
+#define GROUP_POLL_MS 10    /* how often to look at a leaderless group */
+#define SPAWN_TRIES 6       /* EAGAIN from fork: back off and try again */
+
+struct child {
+	struct alloter_proc *p;
+	alloter_cancel *cancel;
+	pid_t pid;
+	int pidfd;
+	int pipe[2];            /* read ends of stdout, stderr; -1 when shut */
+	struct al_sink sink[2];
+	bool capture, reaped, terminating, killed;
+	int status;
+	enum alloter_proc_status why; /* when terminating */
+	int64_t deadline, kill_at, give_up_at; /* monotonic ms; 0 = none */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	while (*a && *a != '=' && *a == *b)
+		a++, b++;
+	return (*a == '=' || !*a) && (*b == '=' || !*b);
+}
+
+/* The task's environment: ours, then its extra entries (a later one wins
+ * over an earlier one of the same name), then ALLOTER_TASK_INDEX and
+ * ALLOTER_TASK_NAME.  Only the pointer array and the two new strings are
+ * allocated; the strings themselves are shared. */
+static char **make_env(const struct alloter_proc *p, char **own)
+{
+	size_t ne = 0, nx = 0, k = 0;
+	char **env;
+
+	while (environ[ne])
+		ne++;
+	while (p->env && p->env[nx])
+		nx++;
+	env = malloc((ne + nx + 3) * sizeof *env);
+	if (!env)
+		return NULL;
+	if (asprintf(&own[0], "ALLOTER_TASK_INDEX=%zu", p->index) < 0) {
+		own[0] = NULL;
+		goto fail;
+	}
+	if (asprintf(&own[1], "ALLOTER_TASK_NAME=%s",
+	             p->name ? p->name : "") < 0) {
+		own[1] = NULL;
+		goto fail;
+	}
+	env[k++] = own[0];
+	env[k++] = own[1];
+	for (size_t i = nx; i-- > 0;) {
+		size_t j = 2;
+		while (j < k && !same_name(env[j], p->env[i]))
+			j++;
+		if (j == k && !same_name(p->env[i], own[0]) &&
+		    !same_name(p->env[i], own[1]))
+			env[k++] = p->env[i];
+	}
+	for (size_t i = 0; i < ne; i++) {
+		size_t j = 0;
+		while (j < k && !same_name(env[j], environ[i]))
+			j++;
+		if (j == k)
+			env[k++] = environ[i];
+	}
+	env[k] = NULL;
+	return env;
+fail:
+	free(own[0]);
+	free(env);
+	return NULL;
+}
+
+/* Fills attr and actions: own process group, default signals and mask,
+ * stdin from /dev/null, stdout and stderr to the pipes when capturing, and
+ * the working folder. */
+static int spawn_setup(struct child *c, posix_spawnattr_t *attr,
+                       posix_spawn_file_actions_t *fa, const int *wr)
+{
+	sigset_t set;
+	int err;
+
+	sigemptyset(&set);
+	if ((err = posix_spawnattr_setsigmask(attr, &set)))
+		return err;
+	sigfillset(&set);
+	sigdelset(&set, SIGKILL);
+	sigdelset(&set, SIGSTOP);
+	if ((err = posix_spawnattr_setsigdefault(attr, &set)) ||
+	    (err = posix_spawnattr_setpgroup(attr, 0)) ||
+	    (err = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP |
+	                                         POSIX_SPAWN_SETSIGMASK |
+	                                         POSIX_SPAWN_SETSIGDEF)))
+		return err;
+	if ((err = posix_spawn_file_actions_addopen(fa, 0, "/dev/null",
+	                                            O_RDONLY, 0)))
+		return err;
+	if (c->capture &&
+	    ((err = posix_spawn_file_actions_adddup2(fa, wr[0], 1)) ||
+	     (err = posix_spawn_file_actions_adddup2(fa, wr[1], 2))))
+		return err;
+	if (c->p->cwd &&
+	    (err = posix_spawn_file_actions_addchdir_np(fa, c->p->cwd)))
+		return err;
+	return 0;
+}
+
+/* Spawns the child; returns 0 or a positive errno value. */
+static int spawn(struct child *c)
+{
+	const struct alloter_proc *p = c->p;
+	const char *shell = p->shell ? p->shell : "/bin/sh";
+	char *sh_argv[] = {(char *)shell, "-c", (char *)p->command, NULL};
+	char *own[2] = {NULL, NULL};
+	int wr[2] = {-1, -1}, err, tries = 0;
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_t fa;
+	char **env;
+
+	if (c->capture) {
+		for (int i = 0; i < 2; i++) {
+			int fds[2];
+			if (pipe2(fds, O_CLOEXEC) < 0) {
+				err = errno;
+				goto out_pipes;
+			}
+			c->pipe[i] = fds[0];
+			wr[i] = fds[1];
+			/* Only our end: the child's stays blocking. */
+			if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
+				err = errno;
+				goto out_pipes;
+			}
+		}
+	}
+	env = make_env(p, own);
+	if (!env) {
+		err = ENOMEM;
+		goto out_pipes;
+	}
+	if ((err = posix_spawnattr_init(&attr)))
+		goto out_env;
+	if ((err = posix_spawn_file_actions_init(&fa)))
+		goto out_attr;
+	if ((err = spawn_setup(c, &attr, &fa, wr)))
+		goto out_fa;
+	for (;;) {
+		err = p->argv ? posix_spawnp(&c->pid, p->argv[0], &fa, &attr,
+		                             p->argv, env)
+		              : posix_spawn(&c->pid, shell, &fa, &attr,
+		                            sh_argv, env);
+		/* EAGAIN: out of processes for now (ulimit -u).  Back off
+		 * 50 ms, 100 ms, ... unless cancelled meanwhile. */
+		if (err != EAGAIN || ++tries == SPAWN_TRIES)
+			break;
+		struct pollfd pf = {.fd = alloter_cancel_fd(c->cancel),
+		                    .events = POLLIN};
+		if (poll(&pf, 1, 50 << (tries - 1)) > 0)
+			break;
+	}
+out_fa:
+	posix_spawn_file_actions_destroy(&fa);
+out_attr:
+	posix_spawnattr_destroy(&attr);
+out_env:
+	free(env);
+	free(own[0]);
+	free(own[1]);
+out_pipes:
+	for (int i = 0; i < 2; i++)
+		if (wr[i] >= 0)
+			close(wr[i]);
+	return err;
+}
+
+static void signal_group(struct child *c, int sig)
+{
+	/* ESRCH just means the group is already gone. */
+	kill(-c->pid, sig);
+}
+
+static void terminate(struct child *c, enum alloter_proc_status why)
+{
+	int64_t grace = c->p->grace_ms > 0 ? c->p->grace_ms : DEFAULT_GRACE_MS;
+
+	c->terminating = true;
+	c->why = why;
+	c->kill_at = now_ms() + grace;
+	if (alloter_cancel_hurried(c->cancel)) {
+		c->kill_at = now_ms();
+		return; /* the loop sends SIGKILL on its next turn */
+	}
+	signal_group(c, SIGTERM);
+	/* A stopped process cannot act on SIGTERM until it is continued. */
+	signal_group(c, SIGCONT);
+}
+
+static void kill_now(struct child *c)
+{
+	signal_group(c, SIGKILL);
+	c->killed = true;
+	c->give_up_at = now_ms() + GIVE_UP_MS;
+}
+
+/* Takes what one pipe holds; with all set, until it is empty. */
+static void drain(struct child *c, int i, bool all)
+{
+	char buf[65536];
+
+	while (c->pipe[i] >= 0) {
+		ssize_t n = read(c->pipe[i], buf, sizeof buf);
+
+		if (n > 0) {
+			al_sink_feed(&c->sink[i], buf, (size_t)n);
+			if (!all)
+				return;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && errno == EAGAIN) {
+			return;
+		} else { /* EOF or a read error: nothing more comes */
+			close(c->pipe[i]);
+			c->pipe[i] = -1;
+		}
+	}
+}
+
+static int min_timeout(int t, int64_t at, int64_t now)
+{
+	int64_t left;
+
+	if (!at)
+		return t;
+	left = at > now ? at - now : 0;
+	return (t < 0 || left < t) ? (int)left : t;
+}
+
+static void reap(struct child *c)
+{
+	int st;
+	pid_t r;
+
+	do
+		r = waitpid(c->pid, &st, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r == c->pid) {
+		c->reaped = true;
+		c->status = st;
+	}
+}
+
+/* Reaps members of the task's group that have become our children: when a
+ * program makes us a child subreaper, orphans of the group land here, and
+ * as zombies they would still count as members.  Waiting on -pgid touches
+ * nobody else's children. */
+static void reap_group(struct child *c)
+{
+	for (;;) {
+		pid_t r = waitpid(-c->pid, NULL, WNOHANG);
+
+		if (r <= 0 && !(r < 0 && errno == EINTR))
+			return;
+	}
+}
+
+/* Waits for the leader, then for the rest of its group; see the top. */
+static void supervise(struct child *c)
+{
+	for (;;) {
+		struct pollfd fds[5];
+		int ip[2] = {-1, -1}, icancel = -1, ihurry = -1, ipid = -1;
+		int timeout = -1;
+		nfds_t n = 0;
+		int64_t now = now_ms();
+
+		if (!c->reaped && !c->terminating && c->deadline &&
+		    now >= c->deadline)
+			terminate(c, ALLOTER_PROC_TIMED_OUT);
+		if (c->terminating && !c->killed && now >= c->kill_at)
+			kill_now(c);
+		if (c->reaped) {
+			reap_group(c);
+			if (kill(-c->pid, 0) < 0 && errno == ESRCH)
+				return;
+			if (!c->terminating) /* left-overs of a finished task */
+				terminate(c, ALLOTER_PROC_EXITED);
+			if (c->killed && now >= c->give_up_at)
+				return;
+			timeout = GROUP_POLL_MS;
+		}
+
+		if (!c->reaped) {
+			ipid = (int)n;
+			fds[n++] = (struct pollfd){.fd = c->pidfd,
+			                           .events = POLLIN};
+			if (c->pidfd < 0) /* no pidfd: look every few ms */
+				timeout = GROUP_POLL_MS;
+		}
+		for (int i = 0; i < 2; i++)
+			if (c->pipe[i] >= 0) {
+				ip[i] = (int)n;
+				fds[n++] = (struct pollfd){.fd = c->pipe[i],
+				                           .events = POLLIN};
+			}
+		if (!c->terminating) {
+			icancel = (int)n;
+			fds[n++] = (struct pollfd){
+				.fd = alloter_cancel_fd(c->cancel),
+				.events = POLLIN};
+			timeout = min_timeout(timeout, c->deadline, now);
+		} else if (!c->killed) {
+			ihurry = (int)n;
+			fds[n++] = (struct pollfd){
+				.fd = alloter_cancel_hurry_fd(c->cancel),
+				.events = POLLIN};
+			timeout = min_timeout(timeout, c->kill_at, now);
+		} else {
+			timeout = min_timeout(timeout, c->give_up_at, now);
+		}
+
+		if (poll(fds, n, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			/* Cannot wait: make sure the group dies, then go. */
+			if (!c->killed)
+				kill_now(c);
+			if (!c->reaped)
+				while (waitpid(c->pid, &c->status, 0) < 0 &&
+				       errno == EINTR)
+					;
+			return;
+		}
+		for (int i = 0; i < 2; i++)
+			if (ip[i] >= 0 && fds[ip[i]].revents)
+				drain(c, i, false);
+		if (ipid >= 0 && (c->pidfd < 0 || fds[ipid].revents))
+			reap(c);
+		if (icancel >= 0 && fds[icancel].revents && !c->reaped)
+			terminate(c, ALLOTER_PROC_TERMINATED);
+		if (ihurry >= 0 && fds[ihurry].revents)
+			c->kill_at = now; /* SIGKILL on the next turn */
+	}
+}
+
+static void set_result(struct child *c, int out_err)
+{
+	struct alloter_proc_result *r = &c->p->result;
+
+	r->out_bytes = c->sink[0].bytes;
+	r->err_bytes = c->sink[1].bytes;
+	if (c->terminating && c->why != ALLOTER_PROC_EXITED) {
+		r->status = c->why;
+		r->cancel_reason = alloter_cancel_reason(c->cancel);
+	} else if (WIFSIGNALED(c->status)) {
+		r->status = ALLOTER_PROC_SIGNALED;
+		r->signo = WTERMSIG(c->status);
+		r->core_dumped = WCOREDUMP(c->status);
+	} else {
+		r->status = ALLOTER_PROC_EXITED;
+		r->exit_code = WEXITSTATUS(c->status);
+	}
+	/* Output we could not keep fails the task, unless it failed already
+	 * for a reason of its own; a reader that left (EPIPE) is not the
+	 * task's fault and shows in alloter_output_broken() instead. */
+	if (out_err && out_err != -EPIPE && r->status == ALLOTER_PROC_EXITED &&
+	    r->exit_code == 0) {
+		r->status = ALLOTER_PROC_LOST_OUTPUT;
+		r->err = -out_err;
+	}
+}
+
+int alloter_proc_run(struct alloter_proc *p, alloter_cancel *cancel)
+{
+	struct child c = {.p = p, .cancel = cancel, .pidfd = -1,
+	                  .pipe = {-1, -1}};
+	struct alloter_proc_result *r = &p->result;
+	struct timespec ts;
+	int64_t t0 = now_ms(), out_err = 0;
+	int err;
+
+	*r = (struct alloter_proc_result){0};
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->start_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	c.capture = p->output &&
+	            alloter_output_mode(p->output) != ALLOTER_OUTPUT_RAW;
+	for (int i = 0; i < 2; i++)
+		al_sink_init(&c.sink[i], p->output, i + 1,
+		             p->name ? p->name : "");
+	if (p->timeout_ms > 0)
+		c.deadline = t0 + p->timeout_ms;
+
+	err = spawn(&c);
+	if (err) {
+		r->status = ALLOTER_PROC_SPAWN_FAILED;
+		r->err = err;
+	} else {
+		r->pid = c.pid;
+		c.pidfd = pidfd_open(c.pid, 0);
+		supervise(&c);
+		if (c.pidfd >= 0)
+			close(c.pidfd);
+	}
+	for (int i = 0; i < 2; i++)
+		drain(&c, i, true);
+	for (int i = 0; i < 2; i++)
+		if (c.pipe[i] >= 0)
+			close(c.pipe[i]);
+	if (c.capture)
+		out_err = al_sink_finish(&c.sink[0], &c.sink[1]);
+	if (!err)
+		set_result(&c, (int)out_err);
+	r->duration_ns = (now_ms() - t0) * 1000000;
+	return r->status == ALLOTER_PROC_EXITED && r->exit_code == 0 ? 0 : 1;
+}
+
+int alloter_proc_task(void *arg, alloter_cancel *cancel)
+{
+	return alloter_proc_run(arg, cancel);
+}
+
+char *alloter_proc_describe(const struct alloter_proc *p, char *buf,
+                            size_t len)
+{
+	const struct alloter_proc_result *r = &p->result;
+	const char *abbrev;
+	char d[32];
+
+	switch (r->status) {
+	case ALLOTER_PROC_EXITED:
+		snprintf(buf, len, "exit status %d", r->exit_code);
+		break;
+	case ALLOTER_PROC_SIGNALED:
+		abbrev = sigabbrev_np(r->signo);
+		if (abbrev)
+			snprintf(buf, len, "killed by SIG%s%s", abbrev,
+			         r->core_dumped ? " (core dumped)" : "");
+		else
+			snprintf(buf, len, "killed by signal %d%s", r->signo,
+			         r->core_dumped ? " (core dumped)" : "");
+		break;
+	case ALLOTER_PROC_TIMED_OUT:
+		snprintf(buf, len, "timed out after %s",
+		         alloter_duration_format(p->timeout_ms, d, sizeof d));
+		break;
+	case ALLOTER_PROC_TERMINATED:
+		snprintf(buf, len, "terminated: %s",
+		         r->cancel_reason == ALLOTER_CANCEL_FAILURE
+		                 ? "another task failed"
+		         : r->cancel_reason == ALLOTER_CANCEL_TIMEOUT
+		                 ? "the overall timeout passed"
+		                 : "the run was cancelled");
+		break;
+	case ALLOTER_PROC_SPAWN_FAILED:
+		snprintf(buf, len, "cannot start: %s", strerror(r->err));
+		break;
+	case ALLOTER_PROC_LOST_OUTPUT:
+		snprintf(buf, len, "output lost: %s", strerror(r->err));
+		break;
+	}
+	return buf;
+}
