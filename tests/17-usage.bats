@@ -80,7 +80,7 @@ usage_error() {
 	usage_error -Z
 }
 
-@test "no command at all on the command line with options only reads stdin, not an error" {
+@test "options without a COMMAND read the commands from standard input" {
 	run --separate-stderr alloter -q -j 2 </dev/null
 	[ "$status" -eq 0 ]
 }
