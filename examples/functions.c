@@ -1,0 +1,54 @@
+/*
+ * functions.c - the library without the command: three C functions run
+ * concurrently, at most two at a time, under a one-second deadline.  The
+ * slow one notices the deadline through its cancellation handle.
+ *
+ *   cc functions.c $(pkg-config --cflags --libs alloter)
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <alloter.h>
+
+/* Waits ms milliseconds, or until the batch is cancelled. */
+static int work(void *arg, alloter_cancel *cancel)
+{
+	struct pollfd p = {.fd = alloter_cancel_fd(cancel), .events = POLLIN};
+	int ms = (int)(intptr_t)arg;
+
+	if (poll(&p, 1, ms) > 0)
+		return ECANCELED;
+	return 0;
+}
+
+int main(void)
+{
+	struct alloter_task tasks[] = {
+		{work, (void *)(intptr_t)100},
+		{work, (void *)(intptr_t)200},
+		{work, (void *)(intptr_t)60000}, /* too slow for the deadline */
+	};
+	struct alloter_outcome out[3];
+	struct alloter_exec_opts opts = {.limit = 2, .timeout_ms = 1000};
+	struct alloter_exec_result res;
+	alloter_pool *pool;
+	int err;
+
+	if ((err = alloter_pool_new(&pool, 0)) ||
+	    (err = alloter_exec(pool, tasks, 3, &opts, out, &res))) {
+		fprintf(stderr, "functions: %s\n", "cannot run the batch");
+		alloter_pool_free(pool);
+		return 1;
+	}
+	for (int i = 0; i < 3; i++)
+		printf("task %d: %s\n", i + 1,
+		       out[i].state == ALLOTER_SUCCEEDED ? "succeeded"
+		       : out[i].err == ECANCELED        ? "cancelled"
+		                                         : "failed");
+	printf("timed out: %s\n",
+	       res.stop_reason == ALLOTER_CANCEL_TIMEOUT ? "yes" : "no");
+	alloter_pool_free(pool);
+	return 0;
+}
