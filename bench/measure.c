@@ -2,9 +2,11 @@
  * measure.c - times one command for the benchmark and prints one line:
  *   wall_s status self_cpu_s tree_cpu_s maxrss_kb
  * wall_s is CLOCK_MONOTONIC from just before the spawn to the child's exit.
- * self_cpu_s is the child's own user+system time, its children excluded:
- * read from /proc/PID/stat (utime+stime) while the child is a zombie, after
- * waitid(WNOWAIT) and before it is reaped.  tree_cpu_s is user+system of the
+ * self_cpu_s is the child's own user+system time, all its threads included and
+ * its children excluded: read from its CPU-time clock (clock_getcpuclockid,
+ * nanoseconds) while the child is a zombie, after waitid(WNOWAIT) and before
+ * it is reaped; if that clock cannot be read, from /proc/PID/stat
+ * (utime+stime, in clock ticks).  tree_cpu_s is user+system of the
  * child and every descendant it waited for (wait4's rusage); maxrss_kb is
  * wait4's ru_maxrss: the largest peak RSS of any single process in that tree.
  *
@@ -54,6 +56,11 @@ static double mono(void)
 /* utime+stime of a not yet reaped pid, in seconds, or -1. */
 static double self_cpu(pid_t pid)
 {
+	clockid_t clk;
+	struct timespec ts;
+	if (clock_getcpuclockid(pid, &clk) == 0 && clock_gettime(clk, &ts) == 0)
+		return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+
 	char path[64], buf[4096];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	FILE *f = fopen(path, "re");
@@ -129,7 +136,7 @@ int main(int argc, char **argv)
 	              (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
-	fprintf(out, "%.6f %d %.3f %.6f %ld\n", t1 - t0, code, self, tree,
+	fprintf(out, "%.6f %d %.6f %.6f %ld\n", t1 - t0, code, self, tree,
 	        ru.ru_maxrss);
 	if (fclose(out) != 0)
 		die(argv[1], errno);
