@@ -12,7 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "joblog.h"
 #include "options.h"
+#include "progress.h"
+#include "report.h"
 #include "run.h"
 #include "signals.h"
 
@@ -29,6 +32,7 @@ static struct settings settle(const struct options *o,
 		.limit = (int)sysconf(_SC_NPROCESSORS_ONLN),
 		.grace_ms = 2000,
 		.quiet = o->quiet,
+		.keep_order = o->keep_order,
 		.output = ALLOTER_OUTPUT_GROUP,
 	};
 
@@ -71,6 +75,8 @@ static struct settings settle(const struct options *o,
 		s.output = (enum alloter_output_mode)o->output;
 	if (s.kill_others)
 		s.fail_fast = true;
+	/* A shell named in the task file is wanted for every command. */
+	s.direct = !o->shell_always && !s.shell;
 	return s;
 }
 
@@ -120,6 +126,17 @@ static int load_taskfile(const char *path, struct alloter_taskfile **tf)
 	return 2;
 }
 
+/* Colour where asked, or by default on a terminal unless NO_COLOR is set
+ * (https://no-color.org: any non-empty value). */
+static bool want_color(int when, int fd)
+{
+	const char *no = getenv("NO_COLOR");
+
+	if (when != COLOR_AUTO)
+		return when == COLOR_ALWAYS;
+	return isatty(fd) && !(no && *no);
+}
+
 static int exit_status(const struct run *r, int sig, int err)
 {
 	if (sig == SIGPIPE || alloter_output_broken(r->out))
@@ -130,6 +147,24 @@ static int exit_status(const struct run *r, int sig, int err)
 		return 124;
 	if (err || r->failed)
 		return 1;
+	return 0;
+}
+
+/* Opens what --joblog and --report ask for; returns 0 or an exit status. */
+static int open_logs(struct run *r, const struct options *o)
+{
+	int err;
+
+	if (o->joblog && (err = joblog_open(&r->joblog, o->joblog))) {
+		fprintf(stderr, "alloter: --joblog '%s': %s\n", o->joblog,
+		        strerror(-err));
+		return 2;
+	}
+	if (o->report && (err = report_open(&r->report, o->report))) {
+		fprintf(stderr, "alloter: --report '%s': %s\n", o->report,
+		        strerror(-err));
+		return 2;
+	}
 	return 0;
 }
 
@@ -163,10 +198,12 @@ int main(int argc, char **argv)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
 	r.set = settle(&o, tf);
+	r.set.color_err = want_color(o.color, 2);
 	fit_descriptors(&r.set);
 	struct alloter_output_opts oo = {
 		.mode = r.set.output, .out_fd = 1, .err_fd = 2,
-		.tag = r.set.tag,
+		.tag = r.set.tag, .keep_order = r.set.keep_order,
+		.color_out = want_color(o.color, 1), .color_err = r.set.color_err,
 	};
 	if ((err = alloter_cancel_new(&r.root, NULL)))
 		goto fail;
@@ -180,10 +217,22 @@ int main(int argc, char **argv)
 		err = run_from_argv(&r, o.commands, o.n_commands);
 	else
 		run_from_stream(&r, 0);
-	if (err || (err = signals_start(&sigs, r.root)))
+	if (err)
 		goto fail;
+	if (o.dry_run) {
+		status = run_dry(&r);
+		goto out;
+	}
+	if ((status = open_logs(&r, &o)))
+		goto out;
+	if ((err = signals_start(&sigs, r.root)))
+		goto fail;
+	if (o.progress &&
+	    (err = progress_start(&r.progress, r.out, r.n_jobs)))
+		fprintf(stderr, "alloter: --progress: %s\n", strerror(-err));
 
 	err = run_exec(&r, pool);
+	progress_stop(r.progress);
 	sig = signals_stop(sigs);
 	/* Descendants that left their task's group and died since. */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -191,6 +240,10 @@ int main(int argc, char **argv)
 	status = exit_status(&r, sig, err);
 	if (status != 141)
 		run_summary(&r);
+	if ((err = joblog_close(r.joblog)))
+		fprintf(stderr, "alloter: --joblog: %s\n", strerror(-err));
+	if ((err = report_close(r.report, &r, status)))
+		fprintf(stderr, "alloter: --report: %s\n", strerror(-err));
 	goto out;
 
 fail:

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,14 @@ static const char usage_text[] =
 	"  -o, --output MODE      group (default), line or raw\n"
 	"      --tag              prefix output lines with the task name and a tab\n"
 	"  -f, --file FILE        run the tasks of a YAML task file (- for stdin)\n"
+	"      --keep-order       group mode: print blocks in input order\n"
+	"      --shell-always     run every command through the shell\n"
+	"      --joblog FILE      a line per attempt, GNU parallel's format\n"
+	"      --report FILE      a JSON report of the run, written at the end\n"
+	"  -n, --dry-run          print the tasks in an order they could run;\n"
+	"                         run nothing\n"
+	"      --progress         a progress line on stderr, if a terminal\n"
+	"      --color WHEN       auto (default), always or never\n"
 	"  -q, --quiet            no summary on stderr\n"
 	"  -h, --help             this help\n"
 	"  -V, --version          the version\n"
@@ -42,10 +51,15 @@ static const char usage_text[] =
 	"error, nothing run; 124 the --timeout passed; 129, 130, 143 interrupted\n"
 	"by SIGHUP, SIGINT, SIGTERM; 141 standard output was closed.\n";
 
-static int usage_error(const char *fmt, const char *a, const char *b)
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "alloter: ");
-	fprintf(stderr, fmt, a, b);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\nTry 'alloter --help' for more information.\n");
 	return 2;
 }
@@ -82,7 +96,20 @@ static int parse_mode(const char *s, int *out)
 			return 0;
 		}
 	return usage_error("--output: invalid mode '%s' (want group, line "
-	                   "or raw)%s", s, "");
+	                   "or raw)", s);
+}
+
+static int parse_color(const char *s, int *out)
+{
+	static const char *const whens[] = {"auto", "always", "never"};
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, whens[i]) == 0) {
+			*out = i; /* COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER */
+			return 0;
+		}
+	return usage_error("--color: invalid value '%s' (want auto, always "
+	                   "or never)", s);
 }
 
 int options_parse(struct options *o, int argc, char **argv)
@@ -98,6 +125,13 @@ int options_parse(struct options *o, int argc, char **argv)
 		{"tag", no_argument, NULL, 'G'},
 		{"file", required_argument, NULL, 'f'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"keep-order", no_argument, NULL, 'K'},
+		{"shell-always", no_argument, NULL, 'S'},
+		{"joblog", required_argument, NULL, 'J'},
+		{"report", required_argument, NULL, 'R'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"progress", no_argument, NULL, 'P'},
+		{"color", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -109,9 +143,10 @@ int options_parse(struct options *o, int argc, char **argv)
 	                      .fail_fast = -1, .kill_others = -1, .tag = -1,
 	                      .output = -1};
 	opterr = 0;
-	/* "+": stop at the first command, so its own flags stay its own. */
+	/* Options may follow commands, as with most GNU tools; a command
+	 * that starts with '-' goes after "--". */
 	while (r == 0 &&
-	       (c = getopt_long(argc, argv, "+:j:t:T:xkg:o:f:qhV", longs,
+	       (c = getopt_long(argc, argv, ":j:t:T:xkg:o:f:nqhV", longs,
 	                        NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -145,6 +180,32 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'q':
 			o->quiet = true;
 			break;
+		case 'K':
+			o->keep_order = true;
+			break;
+		case 'S':
+			o->shell_always = true;
+			break;
+		case 'J':
+			if (strcmp(optarg, "-") == 0)
+				return usage_error("--joblog: '-' is not allowed:"
+				                   " standard output carries the "
+				                   "tasks' output (use /dev/stderr)"
+				                   "");
+			o->joblog = optarg;
+			break;
+		case 'R':
+			o->report = optarg;
+			break;
+		case 'n':
+			o->dry_run = true;
+			break;
+		case 'P':
+			o->progress = true;
+			break;
+		case 'C':
+			r = parse_color(optarg, &o->color);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return fflush(stdout) == 0 ? 0 : 1;
@@ -152,16 +213,15 @@ int options_parse(struct options *o, int argc, char **argv)
 			printf("alloter %s\n", ALLOTER_VERSION);
 			return fflush(stdout) == 0 ? 0 : 1;
 		case ':':
-			return usage_error("option '%s' needs a value%s",
-			                   argv[optind - 1], "");
+			return usage_error("option '%s' needs a value",
+			                   argv[optind - 1]);
 		default:
 			if (optopt) {
 				char opt[3] = {'-', (char)optopt, '\0'};
-				return usage_error("unknown option '%s'%s", opt,
-				                   "");
+				return usage_error("unknown option '%s'", opt);
 			}
-			return usage_error("unknown option '%s'%s",
-			                   argv[optind - 1], "");
+			return usage_error("unknown option '%s'",
+			                   argv[optind - 1]);
 		}
 	}
 	if (r)

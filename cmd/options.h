@@ -16,13 +16,18 @@ struct options {
 	int64_t timeout_ms, task_timeout_ms, grace_ms;
 	int fail_fast, kill_others, tag;
 	int output;           /* an alloter_output_mode, or -1 */
-	bool quiet;
+	bool quiet, dry_run, keep_order, progress, shell_always;
+	int color;            /* COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER */
 	const char *file;     /* -f: a task file, "-" for stdin */
+	const char *joblog;   /* --joblog FILE */
+	const char *report;   /* --report FILE */
 	char **commands;      /* the COMMAND arguments */
 	int n_commands;
 };
 
 #define OPTIONS_RUN (-1)
+
+enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 /* Parses argv into o.  Returns OPTIONS_RUN to go on, or an exit status (0
  * after --help or --version, 2 after a usage error, already reported). */

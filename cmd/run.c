@@ -4,6 +4,7 @@
  * ones, the reports of each failure as it happens, and the summary.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -12,6 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "joblog.h"
+#include "progress.h"
+#include "report.h"
 #include "run.h"
 #include "signals.h"
 
@@ -24,9 +28,11 @@ static int64_t realtime_ns(void)
 }
 
 /* Reports to stderr under the output lock, unless stdout has gone: then
- * alloter leaves quietly. */
-static void say(struct run *r, const char *fmt, ...)
+ * alloter leaves quietly.  A failure is red when colour is on. */
+__attribute__((format(printf, 3, 4)))
+static void tell(struct run *r, bool failure, const char *fmt, ...)
 {
+	bool red = failure && r->set.color_err;
 	char buf[4096];
 	va_list ap;
 	int n;
@@ -34,15 +40,19 @@ static void say(struct run *r, const char *fmt, ...)
 	if (alloter_output_broken(r->out) ||
 	    alloter_cancel_reason(r->root) == SIGNAL_REASON(SIGPIPE))
 		return;
-	n = snprintf(buf, sizeof buf, "alloter: ");
+	n = snprintf(buf, sizeof buf, "alloter: %s", red ? "\033[31m" : "");
 	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+	n += vsnprintf(buf + n, sizeof buf - (size_t)n - 8, fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof buf - 2)
-		n = (int)sizeof buf - 2;
-	buf[n++] = '\n';
+	if (n > (int)sizeof buf - 8)
+		n = (int)sizeof buf - 8;
+	n += snprintf(buf + n, sizeof buf - (size_t)n, "%s\n",
+	              red ? "\033[0m" : "");
 	alloter_output_write(r->out, 2, buf, (size_t)n);
 }
+
+#define say(r, ...) tell(r, false, __VA_ARGS__)
+#define say_failure(r, ...) tell(r, true, __VA_ARGS__)
 
 static void describe(const struct job *j, char *buf, size_t len)
 {
@@ -70,6 +80,10 @@ static void job_init(struct run *r, struct job *j, size_t index,
 		j->name = j->seq_name;
 	}
 	j->proc.command = command;
+	/* A command of plain words needs no shell: run it directly. */
+	if (r->set.direct &&
+	    alloter_command_words(command, &j->argv) == 1)
+		j->proc.argv = j->argv;
 	j->proc.shell = r->set.shell;
 	j->proc.name = j->name;
 	j->proc.index = index;
@@ -87,27 +101,66 @@ static bool retryable(const struct job *j)
 	       j->proc.result.status != ALLOTER_PROC_TERMINATED;
 }
 
-/* What to do when a job ends, for either feed; returns the verdict. */
+static void note_failure(struct run *r, const struct job *j, const char *cause)
+{
+	size_t k = r->failed - 1;
+
+	if (k < FAILURES_LISTED &&
+	    asprintf(&r->failures[k], "'%s': %s", j->name, cause) < 0)
+		r->failures[k] = NULL;
+}
+
+/* What to do when a job's attempt ends, for either feed; returns the
+ * verdict. */
 static int job_done(struct run *r, struct job *j,
                     const struct alloter_outcome *o)
 {
 	char cause[256];
+	int verdict = ALLOTER_FINAL;
 
+	r->running--;
+	joblog_attempt(r->joblog, j);
 	if (o->state == ALLOTER_SUCCEEDED) {
 		j->state = JOB_SUCCEEDED;
 		r->succeeded++;
-		return ALLOTER_FINAL;
+	} else {
+		describe(j, cause, sizeof cause);
+		if (retryable(j)) {
+			say_failure(r, "task '%s': %s (attempt %d of %d; "
+			            "retrying)", j->name, cause, j->attempts,
+			            j->retries + 1);
+			verdict = ALLOTER_RETRY;
+		} else {
+			j->state = JOB_FAILED;
+			r->failed++;
+			say_failure(r, "task '%s': %s", j->name, cause);
+			note_failure(r, j, cause);
+		}
 	}
-	describe(j, cause, sizeof cause);
-	if (retryable(j)) {
-		say(r, "task '%s': %s (attempt %d of %d; retrying)", j->name,
-		    cause, j->attempts, j->retries + 1);
-		return ALLOTER_RETRY;
+	if (verdict == ALLOTER_FINAL) {
+		report_ran(r->report, j);
+		alloter_output_release(r->out, j->index);
 	}
-	j->state = JOB_FAILED;
-	r->failed++;
-	say(r, "task '%s': %s", j->name, cause);
-	return ALLOTER_FINAL;
+	progress_update(r->progress, r->succeeded + r->failed, r->running,
+	                r->failed);
+	return verdict;
+}
+
+/* A job that never ran: why, for the report. */
+static void job_skipped(struct run *r, struct job *j)
+{
+	size_t by = alloter_graph_skipped_by(r->graph, (size_t)(j - r->jobs));
+	int stop = r->res.stop_reason;
+
+	if (by != SIZE_MAX)
+		report_skipped(r->report, j, "dependency", r->jobs[by].name);
+	else
+		report_skipped(r->report, j,
+		               stop == ALLOTER_CANCEL_TIMEOUT ? "timeout"
+		               : stop > ALLOTER_CANCEL_USER  ? "interrupted"
+		                                             : "fail_fast",
+		               NULL);
+	alloter_output_release(r->out, j->index);
 }
 
 /* ---- tasks known up front ---- */
@@ -144,7 +197,6 @@ static int list_done(void *ud, size_t id, const struct alloter_outcome *o)
 	struct job *j = &r->jobs[id];
 	int verdict = job_done(r, j, o);
 
-	r->running--;
 	if (verdict == ALLOTER_RETRY) {
 		r->retry[r->retry_tail++ % r->n_jobs] = id;
 		return verdict;
@@ -158,6 +210,7 @@ static int list_done(void *ud, size_t id, const struct alloter_outcome *o)
 				r->jobs[k].state = JOB_SKIPPED;
 				say(r, "task '%s': skipped: it needs '%s', "
 				    "which failed", r->jobs[k].name, j->name);
+				job_skipped(r, &r->jobs[k]);
 			}
 		}
 	}
@@ -198,6 +251,10 @@ int run_from_taskfile(struct run *r, const struct alloter_taskfile *tf)
 		job_init(r, j, i + 1, d->name, d->run);
 		j->retries = d->retries;
 		j->proc.env = d->env;
+		/* The shell would search the task's own PATH. */
+		for (char **e = d->env; e && *e && j->proc.argv; e++)
+			if (strncmp(*e, "PATH=", 5) == 0)
+				j->proc.argv = NULL;
 		j->proc.cwd = d->cwd;
 		if (d->timeout_ms >= 0)
 			j->proc.timeout_ms = d->timeout_ms;
@@ -241,9 +298,17 @@ static int stream_next(void *ud, struct alloter_task *task, size_t *id)
 	}
 	job_init(r, j, ++r->seq, NULL, j->command);
 	j->attempts = 1;
+	r->running++;
 	*task = (struct alloter_task){alloter_proc_task, &j->proc};
 	*id = (size_t)(uintptr_t)j;
 	return ALLOTER_NEXT_TASK;
+}
+
+static void free_streamed(struct job *j)
+{
+	free(j->argv);
+	free(j->command);
+	free(j);
 }
 
 static int stream_done(void *ud, size_t id, const struct alloter_outcome *o)
@@ -252,8 +317,7 @@ static int stream_done(void *ud, size_t id, const struct alloter_outcome *o)
 
 	job_done(ud, j, o);
 	/* Nothing keeps a finished streamed task: memory stays flat. */
-	free(j->command);
-	free(j);
+	free_streamed(j);
 	return ALLOTER_FINAL;
 }
 
@@ -261,6 +325,39 @@ void run_from_stream(struct run *r, int fd)
 {
 	r->streaming = true;
 	lines_init(&r->lines, fd);
+}
+
+int run_dry(struct run *r)
+{
+	struct alloter_task t;
+	size_t id;
+	int n;
+
+	if (!r->streaming) {
+		while (alloter_graph_next(r->graph, &id) == 1) {
+			printf("%s\t%s\n", r->jobs[id].name,
+			       r->jobs[id].proc.command);
+			alloter_graph_done(r->graph, id, true);
+		}
+	}
+	while (r->streaming &&
+	       (n = stream_next(r, &t, &id)) != ALLOTER_NEXT_END) {
+		struct pollfd p = {.fd = r->lines.fd, .events = POLLIN};
+		struct job *j = (struct job *)(uintptr_t)id;
+
+		if (n == ALLOTER_NEXT_WAIT) {
+			poll(&p, 1, -1);
+			continue;
+		}
+		printf("%s\t%s\n", j->name, j->command);
+		free_streamed(j);
+	}
+	if (r->read_err) {
+		fprintf(stderr, "alloter: standard input: %s\n",
+		        strerror(-r->read_err));
+		return 2;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int run_exec(struct run *r, alloter_pool *pool)
@@ -283,8 +380,14 @@ int run_exec(struct run *r, alloter_pool *pool)
 	r->start_ns = realtime_ns();
 	err = alloter_exec_feed(pool, &feed, &eo, &r->res);
 	r->end_ns = realtime_ns();
-	if (!r->streaming)
+	if (!r->streaming) {
 		r->skipped = r->n_jobs - r->succeeded - r->failed;
+		for (size_t k = 0; k < r->n_jobs; k++)
+			if (r->jobs[k].state == JOB_PENDING)
+				job_skipped(r, &r->jobs[k]);
+	}
+	/* Blocks still held for keep-order go out before the summary. */
+	alloter_output_flush(r->out);
 	if (!err && r->read_err) {
 		say(r, "standard input: %s", strerror(-r->read_err));
 		err = r->read_err;
@@ -302,10 +405,20 @@ void run_summary(struct run *r)
 	say(r, "%zu task%s: %zu succeeded, %zu failed, %zu skipped in %.2fs",
 	    total, total == 1 ? "" : "s", r->succeeded, r->failed,
 	    r->skipped, secs);
+	for (size_t k = 0; k < r->failed && k < FAILURES_LISTED; k++)
+		if (r->failures[k])
+			say_failure(r, "failed: %s", r->failures[k]);
+	if (r->failed > FAILURES_LISTED)
+		say_failure(r, "failed: and %zu more",
+		            r->failed - FAILURES_LISTED);
 }
 
 void run_free(struct run *r)
 {
+	for (size_t k = 0; k < FAILURES_LISTED; k++)
+		free(r->failures[k]);
+	for (size_t k = 0; k < r->n_jobs; k++)
+		free(r->jobs[k].argv);
 	free(r->jobs);
 	free(r->retry);
 	alloter_graph_free(r->graph);

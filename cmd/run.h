@@ -16,10 +16,14 @@
 struct settings {
 	int limit;
 	int64_t timeout_ms, task_timeout_ms, grace_ms;
-	bool fail_fast, kill_others, tag, quiet;
+	bool fail_fast, kill_others, tag, quiet, keep_order;
+	bool color_err;        /* colour failure lines */
+	bool direct;           /* exec plain commands without the shell */
 	enum alloter_output_mode output;
 	const char *shell;     /* NULL: /bin/sh */
 };
+
+#define FAILURES_LISTED 50  /* the summary names at most this many */
 
 enum job_state {
 	JOB_PENDING = 0,
@@ -34,6 +38,7 @@ struct job {
 	const char *name;
 	char *command;          /* owned when read from stdin */
 	char seq_name[24];      /* the name when it is a sequence number */
+	char **argv;            /* the words of a plain command, or NULL */
 	size_t index;           /* 1-based */
 	int attempts, retries;
 	enum job_state state;
@@ -55,8 +60,13 @@ struct run {
 	struct lines lines;
 	int read_err;
 	size_t seq;
+	/* Where it is told: */
+	struct joblog *joblog;
+	struct report *report;
+	struct progress *progress;
 	/* What happened: */
 	size_t succeeded, failed, skipped;
+	char *failures[FAILURES_LISTED]; /* "'name': cause", the first ones */
 	struct alloter_exec_result res;
 	int64_t start_ns, end_ns;
 };
@@ -67,6 +77,9 @@ int run_from_argv(struct run *r, char **commands, int n);
 void run_from_stream(struct run *r, int fd);
 /* Sets up jobs from a loaded task file (kept by the caller). */
 int run_from_taskfile(struct run *r, const struct alloter_taskfile *tf);
+/* Prints the tasks, "NAME<tab>COMMAND", in an order they could run, and
+ * runs nothing; returns an exit status. */
+int run_dry(struct run *r);
 /* Runs everything on pool; returns 0 or a negative errno value. */
 int run_exec(struct run *r, alloter_pool *pool);
 /* Writes the summary line(s) to stderr through the output lock. */

@@ -173,6 +173,8 @@ struct alloter_output_opts {
 	enum alloter_output_mode mode;
 	int out_fd, err_fd;      /* borrowed, not closed */
 	bool tag;                /* prefix lines with "name\t" */
+	bool color_out, color_err; /* colour the tags on that stream */
+	bool keep_order;         /* group: blocks in index order; see below */
 	const char *tmpdir;      /* NULL: $TMPDIR, else /tmp */
 	alloter_cancel *broken;  /* fired with ALLOTER_CANCEL_CALLER on EPIPE */
 };
@@ -182,6 +184,13 @@ int alloter_output_new(alloter_output **out,
 void alloter_output_free(alloter_output *o);
 enum alloter_output_mode alloter_output_mode(const alloter_output *o);
 bool alloter_output_broken(const alloter_output *o);
+/* With keep_order, a task's blocks (every attempt's) are held until the
+ * caller says its index is final; blocks then go out in index order (1, 2,
+ * ...).  An index that will never run is released the same way.  Returns 0
+ * or the first write error. */
+int alloter_output_release(alloter_output *o, size_t index);
+/* Writes every block still held, in index order, whatever was released. */
+int alloter_output_flush(alloter_output *o);
 /* Writes buf to stream 1 (out_fd) or 2 (err_fd) under the output lock, so
  * the caller's own messages never land inside a task's block.  Returns 0 or
  * a negative errno value. */
@@ -202,8 +211,8 @@ enum alloter_proc_status {
 
 struct alloter_proc_result {
 	enum alloter_proc_status status;
-	int exit_code;
-	int signo;
+	int exit_code;     /* exit_code, signo, core_dumped: from the wait */
+	int signo;         /* status, whatever the status above says */
 	bool core_dumped;
 	int cancel_reason;
 	int err;
@@ -237,6 +246,15 @@ int alloter_proc_task(void *arg, alloter_cancel *cancel);
  * (core dumped)", "timed out after 2s") into buf; returns buf. */
 char *alloter_proc_describe(const struct alloter_proc *p, char *buf,
                             size_t len);
+
+/* Splits a command into words when it is made only of plain words, so it
+ * can be run without a shell with the same effect: no quotes, $, `, globs,
+ * redirections, ;|&()<>, backslashes, ~, #, {} or control characters, no
+ * '=' in the first word, and a first word that is not a shell keyword or a
+ * builtin whose behaviour differs from the program of that name.  Returns
+ * 1 and *argv (one malloc'd block: free(*argv) frees all), 0 when the
+ * command needs the shell, or -ENOMEM. */
+int alloter_command_words(const char *command, char ***argv);
 
 /* ------------------------------------------------------------------------
  * Durations: "1m30s", "500ms", "0.5" (seconds), "2h".

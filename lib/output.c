@@ -3,8 +3,10 @@
  * holds a task's output (a small buffer, then an unlinked file) and writes
  * it as one block per stream; line mode writes whole lines as they come.
  * Every write to the real descriptors happens under one lock, so two tasks'
- * output never mixes.  A reader that goes away (EPIPE) turns the output
- * "broken": later writes are dropped and the caller is told once.
+ * output never mixes.  With keep-order, finished blocks wait in a list
+ * sorted by task index until every earlier index is released.  A reader
+ * that goes away (EPIPE) turns the output "broken": later writes are
+ * dropped and the caller is told once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,20 @@
 #define LINE_MAX_HOLD (1 << 20)   /* line: a longer line goes out in parts */
 #define STAGE_BYTES (64 * 1024)
 
+/* One attempt's output, held for keep-order. */
+struct block {
+	struct al_sink out, err;
+	struct block *next;
+};
+
+/* A task's held blocks; final once the caller released its index. */
+struct held {
+	size_t index;
+	bool final;
+	struct block *first, *last;
+	struct held *prev, *next;
+};
+
 struct alloter_output {
 	struct alloter_output_opts opts;
 	char tmpdir[4096];
@@ -29,6 +45,8 @@ struct alloter_output {
 	atomic_bool broken;
 	char stage[STAGE_BYTES]; /* tagged lines gather here; under lock */
 	size_t staged;
+	struct held *head, *tail; /* keep-order, by index; under lock */
+	size_t next_index;        /* the index to write next */
 };
 
 int alloter_output_new(alloter_output **out,
@@ -53,6 +71,7 @@ int alloter_output_new(alloter_output **out,
 	}
 	strcpy(o->tmpdir, dir);
 	o->opts.tmpdir = o->tmpdir;
+	o->next_index = 1;
 	if ((err = pthread_mutex_init(&o->lock, NULL))) {
 		free(o);
 		return -err;
@@ -65,6 +84,7 @@ void alloter_output_free(alloter_output *o)
 {
 	if (!o)
 		return;
+	alloter_output_flush(o);
 	pthread_mutex_destroy(&o->lock);
 	free(o);
 }
@@ -116,32 +136,30 @@ static int flush_stage(alloter_output *o, int fd)
 	return err;
 }
 
-/* Writes data to fd, each line prefixed with "name\t" when tagging; *bol
- * says whether data starts a line and is updated for the next call.  Called
- * with the lock held; the caller flushes the stage at the end. */
-static int emit(alloter_output *o, int fd, const char *name, const char *data,
-                size_t n, bool *bol)
+/* Writes data to fd, each line prefixed with the sink's tag if it has one;
+ * *bol says whether data starts a line and is updated for the next call.
+ * Called with the lock held; the caller flushes the stage at the end. */
+static int emit(alloter_output *o, int fd, const struct al_sink *s,
+                const char *data, size_t n, bool *bol)
 {
-	size_t name_len;
 	int err = 0;
 
-	if (!o->opts.tag)
+	if (!s->prefix)
 		return write_all(o, fd, data, n);
-	name_len = strlen(name);
 	while (n > 0 && !err) {
 		const char *nl;
 		size_t take;
 
 		if (*bol) {
-			if (o->staged + name_len + 1 > STAGE_BYTES)
+			if (o->staged + s->prefix_len > STAGE_BYTES)
 				err = flush_stage(o, fd);
-			if (name_len + 1 > STAGE_BYTES) {
-				err = err ? err : write_all(o, fd, name, name_len);
-				err = err ? err : write_all(o, fd, "\t", 1);
+			if (s->prefix_len > STAGE_BYTES) {
+				err = err ? err : write_all(o, fd, s->prefix,
+				                            s->prefix_len);
 			} else {
-				memcpy(o->stage + o->staged, name, name_len);
-				o->staged += name_len;
-				o->stage[o->staged++] = '\t';
+				memcpy(o->stage + o->staged, s->prefix,
+				       s->prefix_len);
+				o->staged += s->prefix_len;
 			}
 			*bol = false;
 		}
@@ -178,11 +196,27 @@ int alloter_output_write(alloter_output *o, int stream, const void *buf,
 	return err;
 }
 
-void al_sink_init(struct al_sink *s, alloter_output *o, int stream,
-                  const char *name)
+int al_sink_init(struct al_sink *s, alloter_output *o, int stream,
+                 const char *name, size_t index)
 {
-	*s = (struct al_sink){.o = o, .stream = stream, .name = name,
+	bool color;
+	int n;
+
+	*s = (struct al_sink){.o = o, .stream = stream, .index = index,
 	                      .spill_fd = -1};
+	if (!o || !o->opts.tag || o->opts.mode == ALLOTER_OUTPUT_RAW)
+		return 0;
+	/* Six colours, by index, so neighbours differ. */
+	color = stream == 2 ? o->opts.color_err : o->opts.color_out;
+	n = color ? asprintf(&s->prefix, "\033[3%zum%s\033[0m\t",
+	                     1 + index % 6, name)
+	          : asprintf(&s->prefix, "%s\t", name);
+	if (n < 0) {
+		s->prefix = NULL;
+		return -ENOMEM;
+	}
+	s->prefix_len = (size_t)n;
+	return 0;
 }
 
 static int reserve(struct al_sink *s, size_t more)
@@ -268,9 +302,9 @@ static int feed_line(struct al_sink *s, const char *data, size_t n)
 		if (!last) /* a line too long to hold: out it goes, in parts */
 			whole = n;
 		pthread_mutex_lock(&o->lock);
-		err = emit(o, fd, s->name, s->buf, s->len, &bol);
+		err = emit(o, fd, s, s->buf, s->len, &bol);
 		if (!err)
-			err = emit(o, fd, s->name, data, whole, &bol);
+			err = emit(o, fd, s, data, whole, &bol);
 		if (!err)
 			err = flush_stage(o, fd);
 		pthread_mutex_unlock(&o->lock);
@@ -310,15 +344,15 @@ static int write_held(struct al_sink *s)
 	char buf[16384];
 	ssize_t r;
 
-	err = emit(o, fd, s->name, s->buf, s->len, &bol);
+	err = emit(o, fd, s, s->buf, s->len, &bol);
 	if (s->spill_fd >= 0 && !err) {
 		if (lseek(s->spill_fd, 0, SEEK_SET) < 0)
 			err = -errno;
 		while (!err && (r = read(s->spill_fd, buf, sizeof buf)) != 0) {
 			if (r < 0 && errno == EINTR)
 				continue;
-			err = r < 0 ? -errno : emit(o, fd, s->name, buf,
-			                            (size_t)r, &bol);
+			err = r < 0 ? -errno : emit(o, fd, s, buf, (size_t)r,
+			                            &bol);
 		}
 	}
 	if (!err)
@@ -330,11 +364,109 @@ static int write_held(struct al_sink *s)
 static void release(struct al_sink *s)
 {
 	free(s->buf);
-	s->buf = NULL;
+	free(s->prefix);
+	s->buf = s->prefix = NULL;
 	s->len = s->cap = 0;
 	if (s->spill_fd >= 0)
 		close(s->spill_fd);
 	s->spill_fd = -1;
+}
+
+/* The held entry for index, made if need be; called with the lock held.
+ * New indices mostly come last, so the search starts at the tail. */
+static struct held *held_at(alloter_output *o, size_t index)
+{
+	struct held *h = o->tail, *n;
+
+	while (h && h->index > index)
+		h = h->prev;
+	if (h && h->index == index)
+		return h;
+	n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->index = index;
+	n->prev = h;
+	n->next = h ? h->next : o->head;
+	if (n->next)
+		n->next->prev = n;
+	else
+		o->tail = n;
+	if (h)
+		h->next = n;
+	else
+		o->head = n;
+	return n;
+}
+
+/* Writes and frees the head entry; called with the lock held. */
+static int write_head(alloter_output *o)
+{
+	struct held *h = o->head;
+	int err = 0;
+
+	o->head = h->next;
+	if (o->head)
+		o->head->prev = NULL;
+	else
+		o->tail = NULL;
+	while (h->first) {
+		struct block *b = h->first;
+		int e1 = write_held(&b->out), e2 = write_held(&b->err);
+
+		err = err ? err : e1 ? e1 : e2;
+		h->first = b->next;
+		release(&b->out);
+		release(&b->err);
+		free(b);
+	}
+	if (h->index >= o->next_index)
+		o->next_index = h->index + 1;
+	free(h);
+	return err;
+}
+
+/* Writes every final entry that is next in line; lock held. */
+static int write_ready(alloter_output *o)
+{
+	int err = 0, e;
+
+	while (o->head && o->head->final && o->head->index <= o->next_index)
+		if ((e = write_head(o)) && !err)
+			err = e;
+	return err;
+}
+
+/* Keep-order: moves the sinks' contents into a held block. */
+static int hold(struct al_sink *out, struct al_sink *err)
+{
+	alloter_output *o = out->o;
+	struct block *b = malloc(sizeof *b);
+	struct held *h;
+
+	if (!b)
+		return -ENOMEM;
+	b->out = *out;
+	b->err = *err;
+	b->next = NULL;
+	pthread_mutex_lock(&o->lock);
+	h = held_at(o, out->index);
+	if (h) {
+		if (h->last)
+			h->last->next = b;
+		else
+			h->first = b;
+		h->last = b;
+	}
+	pthread_mutex_unlock(&o->lock);
+	if (!h) {
+		free(b);
+		return -ENOMEM;
+	}
+	/* The block owns the buffers and files now. */
+	out->buf = err->buf = out->prefix = err->prefix = NULL;
+	out->spill_fd = err->spill_fd = -1;
+	return out->err ? out->err : err->err;
 }
 
 int al_sink_finish(struct al_sink *out, struct al_sink *err)
@@ -342,6 +474,12 @@ int al_sink_finish(struct al_sink *out, struct al_sink *err)
 	alloter_output *o = out->o;
 	int e1, e2;
 
+	if (o->opts.keep_order && o->opts.mode == ALLOTER_OUTPUT_GROUP) {
+		e1 = hold(out, err);
+		release(out);
+		release(err);
+		return e1;
+	}
 	pthread_mutex_lock(&o->lock);
 	e1 = write_held(out);
 	e2 = write_held(err);
@@ -353,4 +491,38 @@ int al_sink_finish(struct al_sink *out, struct al_sink *err)
 	if (err->err)
 		return err->err;
 	return e1 ? e1 : e2;
+}
+
+int alloter_output_release(alloter_output *o, size_t index)
+{
+	struct held *h;
+	int err = 0;
+
+	if (!o->opts.keep_order)
+		return 0;
+	pthread_mutex_lock(&o->lock);
+	/* An index already written out needs nothing more. */
+	if (index >= o->next_index) {
+		h = held_at(o, index);
+		if (h) {
+			h->final = true;
+			err = write_ready(o);
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&o->lock);
+	return err;
+}
+
+int alloter_output_flush(alloter_output *o)
+{
+	int err = 0, e;
+
+	pthread_mutex_lock(&o->lock);
+	while (o->head)
+		if ((e = write_head(o)) && !err)
+			err = e;
+	pthread_mutex_unlock(&o->lock);
+	return err;
 }

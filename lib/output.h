@@ -11,7 +11,9 @@
 struct al_sink {
 	alloter_output *o;
 	int stream;          /* 1 or 2 */
-	const char *name;    /* for tags */
+	size_t index;        /* the task's, for keep-order */
+	char *prefix;        /* the tag ("name\t", maybe coloured), or NULL */
+	size_t prefix_len;
 	char *buf;           /* group: the head of the block; line: a partial
 	                        line */
 	size_t len, cap;
@@ -20,15 +22,17 @@ struct al_sink {
 	int err;             /* the first error keeping output (-errno) */
 };
 
-void al_sink_init(struct al_sink *s, alloter_output *o, int stream,
-                  const char *name);
+/* Returns 0 or -ENOMEM (the tag could not be made). */
+int al_sink_init(struct al_sink *s, alloter_output *o, int stream,
+                 const char *name, size_t index);
 /* Takes n bytes the task wrote.  Group mode keeps them (spilling to an
  * unlinked file past a small buffer); line mode writes every complete line
  * and keeps the rest.  Returns 0 or the sink's error. */
 int al_sink_feed(struct al_sink *s, const char *data, size_t n);
 /* Writes what is left: group mode both blocks, stdout's then stderr's,
- * under one hold of the lock; line mode the partial lines.  Releases the
- * sinks' memory and files.  Returns 0 or the first error. */
+ * under one hold of the lock (or, with keep-order, hands them to the output
+ * to hold); line mode the partial lines.  Releases the sinks' memory and
+ * files.  Returns 0 or the first error. */
 int al_sink_finish(struct al_sink *out, struct al_sink *err);
 
 #endif

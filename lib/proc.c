@@ -390,22 +390,52 @@ static void supervise(struct child *c)
 	}
 }
 
+/* When a direct exec fails, the shell would have exited 127 (not found)
+ * or 126 (found, not runnable); keep that meaning, and say so on the
+ * task's stderr as the shell would.  0: not such a failure. */
+static int not_run_status(int err)
+{
+	return err == ENOENT || err == ENOTDIR ? 127
+	       : err == EACCES || err == EPERM || err == EISDIR ||
+	                 err == ENOEXEC ? 126
+	       : 0;
+}
+
+static void tell_not_run(struct child *c, int err)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof msg, "alloter: %s: %s\n", c->p->argv[0],
+	                 err == ENOENT ? "not found" : strerror(err));
+
+	if (n >= (int)sizeof msg)
+		n = (int)sizeof msg - 1;
+	if (c->capture)
+		al_sink_feed(&c->sink[1], msg, (size_t)n);
+	else if (c->p->output)
+		alloter_output_write(c->p->output, 2, msg, (size_t)n);
+	else if (write(2, msg, (size_t)n) < 0)
+		return; /* nowhere left to say it */
+}
+
 static void set_result(struct child *c, int out_err)
 {
 	struct alloter_proc_result *r = &c->p->result;
 
 	r->out_bytes = c->sink[0].bytes;
 	r->err_bytes = c->sink[1].bytes;
-	if (c->terminating && c->why != ALLOTER_PROC_EXITED) {
-		r->status = c->why;
-		r->cancel_reason = alloter_cancel_reason(c->cancel);
-	} else if (WIFSIGNALED(c->status)) {
+	/* The wait status is kept whatever the verdict, so a timed-out task
+	 * still shows the signal that ended it. */
+	if (WIFSIGNALED(c->status)) {
 		r->status = ALLOTER_PROC_SIGNALED;
 		r->signo = WTERMSIG(c->status);
 		r->core_dumped = WCOREDUMP(c->status);
 	} else {
 		r->status = ALLOTER_PROC_EXITED;
 		r->exit_code = WEXITSTATUS(c->status);
+	}
+	if (c->terminating && c->why != ALLOTER_PROC_EXITED) {
+		r->status = c->why;
+		r->cancel_reason = alloter_cancel_reason(c->cancel);
 	}
 	/* Output we could not keep fails the task, unless it failed already
 	 * for a reason of its own; a reader that left (EPIPE) is not the
@@ -424,21 +454,26 @@ int alloter_proc_run(struct alloter_proc *p, alloter_cancel *cancel)
 	struct alloter_proc_result *r = &p->result;
 	struct timespec ts;
 	int64_t t0 = now_ms(), out_err = 0;
-	int err;
+	int err = 0;
 
 	*r = (struct alloter_proc_result){0};
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->start_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	c.capture = p->output &&
 	            alloter_output_mode(p->output) != ALLOTER_OUTPUT_RAW;
-	for (int i = 0; i < 2; i++)
-		al_sink_init(&c.sink[i], p->output, i + 1,
-		             p->name ? p->name : "");
+	for (int i = 0; i < 2 && !err; i++)
+		err = -al_sink_init(&c.sink[i], p->output, i + 1,
+		                    p->name ? p->name : "", p->index);
 	if (p->timeout_ms > 0)
 		c.deadline = t0 + p->timeout_ms;
 
-	err = spawn(&c);
-	if (err) {
+	if (!err)
+		err = spawn(&c);
+	if (err && p->argv && not_run_status(err)) {
+		tell_not_run(&c, err);
+		c.status = not_run_status(err) << 8; /* as a wait status */
+		err = 0;
+	} else if (err) {
 		r->status = ALLOTER_PROC_SPAWN_FAILED;
 		r->err = err;
 	} else {

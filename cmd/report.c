@@ -1,0 +1,238 @@
+/*
+ * report.c - the JSON report.  Tasks are written as they end, so memory
+ * does not grow with a long streamed run; the run's own part comes last
+ * (JSON objects are unordered), then the file is renamed into place so a
+ * reader never sees half a report.  Strings are escaped for JSON and any
+ * byte that is not valid UTF-8 becomes U+FFFD, so the result is valid
+ * whatever bytes a name or command holds.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report.h"
+
+struct report {
+	FILE *f;
+	char *path, *tmp;
+	size_t n;
+};
+
+/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+static void json_str(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	putc('"', f);
+	while (*s) {
+		size_t n = utf8_len(s);
+
+		if (n == 0) {
+			fputs("\xef\xbf\xbd", f);
+			s++;
+		} else if (*s == '"' || *s == '\\') {
+			fprintf(f, "\\%c", *s++);
+		} else if (*s < 0x20 || *s == 0x7f) {
+			fprintf(f, "\\u%04x", *s++);
+		} else {
+			fwrite(s, 1, n, f);
+			s += n;
+		}
+	}
+	putc('"', f);
+}
+
+int report_open(struct report **out, const char *path)
+{
+	struct report *rep = calloc(1, sizeof *rep);
+	mode_t mask;
+	int fd, err;
+
+	if (!rep)
+		return -ENOMEM;
+	if (!(rep->path = strdup(path)) ||
+	    asprintf(&rep->tmp, "%s.XXXXXX", path) < 0) {
+		rep->tmp = NULL;
+		err = -ENOMEM;
+		goto fail;
+	}
+	fd = mkostemp(rep->tmp, O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	/* mkostemp makes it 0600; a report is as readable as any file the
+	 * user creates.  (umask is read before any thread starts.) */
+	mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	rep->f = fdopen(fd, "w");
+	if (!rep->f) {
+		err = -errno;
+		close(fd);
+		unlink(rep->tmp);
+		goto fail;
+	}
+	fputs("{\n\"tasks\": [", rep->f);
+	*out = rep;
+	return 0;
+fail:
+	free(rep->tmp);
+	free(rep->path);
+	free(rep);
+	return err;
+}
+
+static void task_head(struct report *rep, const struct job *j,
+                      const char *status)
+{
+	FILE *f = rep->f;
+
+	fputs(rep->n++ ? ",\n  {" : "\n  {", f);
+	fputs("\"name\": ", f);
+	json_str(f, j->name);
+	fprintf(f, ", \"index\": %zu, \"command\": ", j->index);
+	json_str(f, j->proc.command);
+	fprintf(f, ", \"status\": \"%s\", \"attempts\": %d", status,
+	        j->attempts);
+}
+
+void report_ran(struct report *rep, const struct job *j)
+{
+	const struct alloter_proc_result *r = &j->proc.result;
+	const char *status, *sig;
+
+	if (!rep)
+		return;
+	switch (r->status) {
+	case ALLOTER_PROC_EXITED:
+		status = r->exit_code ? "failed" : "succeeded";
+		break;
+	case ALLOTER_PROC_SIGNALED:
+		status = "crashed";
+		break;
+	case ALLOTER_PROC_TIMED_OUT:
+		status = "timed_out";
+		break;
+	case ALLOTER_PROC_TERMINATED:
+		status = "terminated";
+		break;
+	default:
+		status = "failed";
+		break;
+	}
+	task_head(rep, j, status);
+	if (r->status == ALLOTER_PROC_SPAWN_FAILED ||
+	    r->status == ALLOTER_PROC_LOST_OUTPUT) {
+		fputs(", \"error\": ", rep->f);
+		json_str(rep->f, strerror(r->err));
+	}
+	if (r->signo) {
+		sig = sigabbrev_np(r->signo);
+		fprintf(rep->f, ", \"exit_code\": null, \"signal\": \"SIG%s\"",
+		        sig ? sig : "UNKNOWN");
+	} else {
+		fprintf(rep->f, ", \"exit_code\": %d, \"signal\": null",
+		        r->exit_code);
+	}
+	fprintf(rep->f, ", \"core_dumped\": %s, \"start\": %.3f, "
+	        "\"duration_ms\": %lld}", r->core_dumped ? "true" : "false",
+	        (double)r->start_ns / 1e9, (long long)(r->duration_ns / 1000000));
+}
+
+void report_skipped(struct report *rep, const struct job *j, const char *why,
+                    const char *needs)
+{
+	if (!rep)
+		return;
+	task_head(rep, j, "skipped");
+	fprintf(rep->f, ", \"skip_reason\": \"%s\"", why);
+	if (needs) {
+		fputs(", \"needs\": ", rep->f);
+		json_str(rep->f, needs);
+	}
+	fputs("}", rep->f);
+}
+
+static const char *output_name(enum alloter_output_mode m)
+{
+	return m == ALLOTER_OUTPUT_LINE ? "line"
+	       : m == ALLOTER_OUTPUT_RAW ? "raw" : "group";
+}
+
+int report_close(struct report *rep, const struct run *r, int exit_status)
+{
+	const struct settings *s = &r->set;
+	FILE *f;
+	int err = 0;
+
+	if (!rep)
+		return 0;
+	f = rep->f;
+	fprintf(f, "\n],\n\"run\": {\"start\": %.3f, \"wall_ms\": %lld, "
+	        "\"exit_status\": %d, \"tasks\": %zu, \"succeeded\": %zu, "
+	        "\"failed\": %zu, \"skipped\": %zu, ",
+	        (double)r->start_ns / 1e9,
+	        (long long)((r->end_ns - r->start_ns) / 1000000), exit_status,
+	        r->succeeded + r->failed + r->skipped, r->succeeded, r->failed,
+	        r->skipped);
+	fprintf(f, "\"options\": {\"limit\": %d, \"timeout_ms\": %lld, "
+	        "\"task_timeout_ms\": %lld, \"grace_ms\": %lld, "
+	        "\"fail_fast\": %s, \"kill_others\": %s, \"output\": \"%s\", "
+	        "\"tag\": %s, \"keep_order\": %s, \"shell\": ",
+	        s->limit, (long long)s->timeout_ms,
+	        (long long)s->task_timeout_ms, (long long)s->grace_ms,
+	        s->fail_fast ? "true" : "false",
+	        s->kill_others ? "true" : "false", output_name(s->output),
+	        s->tag ? "true" : "false", s->keep_order ? "true" : "false");
+	json_str(f, s->shell ? s->shell : "/bin/sh");
+	fputs("}}\n}\n", f);
+	if (fflush(f) == EOF || fsync(fileno(f)) < 0)
+		err = -errno;
+	if (fclose(f) == EOF && !err)
+		err = -errno;
+	if (!err && rename(rep->tmp, rep->path) < 0)
+		err = -errno;
+	if (err)
+		unlink(rep->tmp);
+	free(rep->tmp);
+	free(rep->path);
+	free(rep);
+	return err;
+}

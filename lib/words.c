@@ -1,0 +1,81 @@
+/*
+ * words.c - deciding that a command needs no shell.  Spawning /bin/sh
+ * costs a second exec per task; a command of plain words means the same
+ * thing to the shell as to execvp, so it can skip it.  The test is
+ * deliberately conservative: anything the shell would interpret sends the
+ * command to the shell.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloter.h"
+
+/* Keywords, and builtins of dash and bash that behave differently from
+ * (or do not exist as) a program of the same name.  true and false are
+ * missing on purpose: /bin/true is exactly the builtin. */
+static const char *const shell_words[] = {
+	"!", ".", ":", "[", "[[", "]]", "alias", "bg", "break", "builtin",
+	"case", "cd", "chdir", "command", "continue", "declare", "do", "done",
+	"echo", "elif", "else", "esac", "eval", "exec", "exit", "export", "fc",
+	"fg", "fi", "for", "function", "getopts", "hash", "if", "in", "jobs",
+	"kill", "let", "local", "printf", "pwd", "read", "readonly", "return",
+	"select", "set", "shift", "source", "test", "then", "time", "times",
+	"trap", "type", "typeset", "ulimit", "umask", "unalias", "unset",
+	"until", "wait", "while",
+};
+
+static bool special(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f || strchr("'\"`$*?[]<>;|&()\\~#{}", c);
+}
+
+static bool shell_word(const char *w, size_t n)
+{
+	for (size_t i = 0; i < sizeof shell_words / sizeof *shell_words; i++)
+		if (strlen(shell_words[i]) == n &&
+		    memcmp(shell_words[i], w, n) == 0)
+			return true;
+	return false;
+}
+
+int alloter_command_words(const char *command, char ***argv)
+{
+	size_t len = strlen(command), words = 0, first = 0, k = 0;
+	const char *s, *start = NULL;
+	char **v, *out;
+
+	for (s = command; *s; s++) {
+		if (*s == ' ' || *s == '\t')
+			continue;
+		if (special((unsigned char)*s))
+			return 0;
+		if (s == command || s[-1] == ' ' || s[-1] == '\t') {
+			if (words++ == 0)
+				start = s;
+		}
+		if (words == 1)
+			first = (size_t)(s - start) + 1;
+	}
+	if (words == 0 || memchr(start, '=', first) ||
+	    shell_word(start, first))
+		return 0;
+	/* One block: the pointers, then the words, NUL-separated. */
+	v = malloc((words + 1) * sizeof *v + len + 1);
+	if (!v)
+		return -ENOMEM;
+	out = (char *)(v + words + 1);
+	for (s = command; *s;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			break;
+		v[k++] = out;
+		while (*s && *s != ' ' && *s != '\t')
+			*out++ = *s++;
+		*out++ = '\0';
+	}
+	v[k] = NULL;
+	*argv = v;
+	return 1;
+}
