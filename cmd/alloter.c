@@ -143,6 +143,8 @@ static int exit_status(const struct run *r, int sig, int err)
 		return 141;
 	if (sig)
 		return 128 + sig;
+	if (r->read_err)
+		return 2; /* the input could not be read */
 	if (r->res.stop_reason == ALLOTER_CANCEL_TIMEOUT)
 		return 124;
 	if (err || r->failed)

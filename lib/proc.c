@@ -134,6 +134,13 @@ static int spawn_setup(struct child *c, posix_spawnattr_t *attr,
 	sigfillset(&set);
 	sigdelset(&set, SIGKILL);
 	sigdelset(&set, SIGSTOP);
+	/* glibc's spawn leaves its own two internal signals (32 and 33)
+	 * ignored in the child unless they are in this set, and sigaddset
+	 * refuses them: set their bits directly, so the task starts with
+	 * every disposition at its default. */
+	for (int sig = 32; sig < SIGRTMIN; sig++)
+		set.__val[(sig - 1) / (8 * sizeof set.__val[0])] |=
+			1UL << ((sig - 1) % (8 * sizeof set.__val[0]));
 	if ((err = posix_spawnattr_setsigdefault(attr, &set)) ||
 	    (err = posix_spawnattr_setpgroup(attr, 0)) ||
 	    (err = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP |
