@@ -7,14 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "joblog.h"
 #include "options.h"
 #include "progress.h"
+#include "reaper.h"
 #include "report.h"
 #include "run.h"
 #include "signals.h"
@@ -196,8 +195,11 @@ int main(int argc, char **argv)
 	if (o.file && (status = load_taskfile(o.file, &tf)))
 		return status;
 	/* Orphans of our tasks come to us rather than to init, so they can
-	 * be reaped at once and no zombie keeps a task's group alive. */
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	 * be reaped at once, no zombie keeps a task's group alive, and those
+	 * that escaped their group can still be found. */
+	if ((err = reaper_start()))
+		fprintf(stderr, "alloter: cannot become a subreaper: %s\n",
+		        strerror(-err));
 
 	r.set = settle(&o, tf);
 	r.set.color_err = want_color(o.color, 2);
@@ -236,10 +238,13 @@ int main(int argc, char **argv)
 	err = run_exec(&r, pool);
 	progress_stop(r.progress);
 	sig = signals_stop(sigs);
-	/* Descendants that left their task's group and died since. */
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
 	status = exit_status(&r, sig, err);
+	/* A run cut short takes down what escaped its tasks' groups too; a
+	 * finished one leaves deliberate daemons be, reaping only the dead. */
+	if (status >= 124 || r.res.stop_reason)
+		reaper_sweep(alloter_cancel_hurried(r.root) ? 0 : r.set.grace_ms);
+	else
+		reaper_collect();
 	if (status != 141)
 		run_summary(&r);
 	if ((err = joblog_close(r.joblog)))
