@@ -28,7 +28,7 @@ EX_BIN := $(EX_SRC:examples/%.c=$(O)/examples/%)
 BIN := $(O)/alloter
 LIB := $(O)/liballoter.a
 
-.PHONY: all run test unit check install uninstall clean deps-build deps-test bench
+.PHONY: all run test unit check valgrind fuzz install uninstall clean deps-build deps-test bench
 all: $(BIN) $(LIB) $(UNIT_BIN) $(EX_BIN)
 
 $(O)/%.o: %.c
@@ -74,6 +74,17 @@ check: deps-test
 	  SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' test
 	@$(MAKE) --no-print-directory O=build-tsan SAN='-fsanitize=thread' all
 	@ALLOTER=$(abspath build-tsan/alloter) O=$(abspath build-tsan) tests/run unit
+
+# The CLI under valgrind, on a representative set of runs.
+valgrind: all
+	@command -v valgrind >/dev/null || .ci/deps valgrind
+	@tests/valgrind.sh $(abspath $(BIN))
+
+# The task-file loader under libFuzzer (clang), for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 120
+fuzz:
+	@.ci/deps fuzz
+	@fuzz/run $(FUZZ_SECONDS)
 
 bench: all
 	@bench/run
