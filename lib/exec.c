@@ -66,10 +66,13 @@ static void queue_done(struct batch *b, struct slot *s)
 	else
 		b->done_head = s;
 	b->done_tail = s;
-	pthread_mutex_unlock(&b->lock);
-	/* Cannot fail short of counter overflow; see cancel.c. */
+	/* Still under the lock: once it is released, the coordinator may
+	 * take this slot, finish the batch and close the eventfd, so this
+	 * thread must not touch the batch after unlocking.  The write cannot
+	 * fail short of counter overflow; see cancel.c. */
 	while (write(b->efd, &one, sizeof one) < 0 && errno == EINTR)
 		;
+	pthread_mutex_unlock(&b->lock);
 }
 
 static void run_slot(struct al_work *w)

@@ -18,9 +18,9 @@
 struct alloter_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t work;    /* signalled when work is queued or on stop */
-	pthread_cond_t gone;    /* signalled when the last thread exits */
 	struct al_work *head, *tail;
-	unsigned max, threads, idle, pending;
+	pthread_t *ids;         /* every thread started, to join at the end */
+	unsigned max, threads, idle, pending, ids_cap;
 	bool stopping;
 	pthread_attr_t attr;
 };
@@ -49,8 +49,6 @@ static void *worker(void *arg)
 		w->run(w);
 		pthread_mutex_lock(&p->lock);
 	}
-	if (--p->threads == 0)
-		pthread_cond_signal(&p->gone);
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
@@ -65,7 +63,6 @@ int alloter_pool_new(alloter_pool **out, unsigned max_threads)
 	p->max = max_threads;
 	if ((err = pthread_attr_init(&p->attr)))
 		goto fail;
-	pthread_attr_setdetachstate(&p->attr, PTHREAD_CREATE_DETACHED);
 	/* A failure here leaves the default stack size, which also works. */
 	pthread_attr_setstacksize(&p->attr, STACK_SIZE > PTHREAD_STACK_MIN ?
 	                                    STACK_SIZE : PTHREAD_STACK_MIN);
@@ -73,13 +70,9 @@ int alloter_pool_new(alloter_pool **out, unsigned max_threads)
 		goto fail_attr;
 	if ((err = pthread_cond_init(&p->work, NULL)))
 		goto fail_lock;
-	if ((err = pthread_cond_init(&p->gone, NULL)))
-		goto fail_work;
 	*out = p;
 	return 0;
 
-fail_work:
-	pthread_cond_destroy(&p->work);
 fail_lock:
 	pthread_mutex_destroy(&p->lock);
 fail_attr:
@@ -96,14 +89,32 @@ void alloter_pool_free(alloter_pool *p)
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
 	pthread_cond_broadcast(&p->work);
-	while (p->threads > 0)
-		pthread_cond_wait(&p->gone, &p->lock);
 	pthread_mutex_unlock(&p->lock);
-	pthread_cond_destroy(&p->gone);
+	/* Joined, not detached: when this returns, no thread of the pool
+	 * is still running, not even on its way out. */
+	for (unsigned i = 0; i < p->threads; i++)
+		pthread_join(p->ids[i], NULL);
+	free(p->ids);
 	pthread_cond_destroy(&p->work);
 	pthread_mutex_destroy(&p->lock);
 	pthread_attr_destroy(&p->attr);
 	free(p);
+}
+
+/* Makes room for one more thread id; called with the lock held. */
+static int grow_ids(alloter_pool *p)
+{
+	unsigned cap = p->ids_cap ? p->ids_cap * 2 : 16;
+	pthread_t *ids;
+
+	if (p->threads < p->ids_cap)
+		return 0;
+	ids = realloc(p->ids, cap * sizeof *ids);
+	if (!ids)
+		return ENOMEM;
+	p->ids = ids;
+	p->ids_cap = cap;
+	return 0;
 }
 
 int al_pool_submit(alloter_pool *p, struct al_work *w)
@@ -119,9 +130,10 @@ int al_pool_submit(alloter_pool *p, struct al_work *w)
 	p->tail = w;
 	p->pending++;
 	if (p->pending > p->idle && (p->max == 0 || p->threads < p->max)) {
-		pthread_t t;
-
-		err = pthread_create(&t, &p->attr, worker, p);
+		err = grow_ids(p);
+		if (!err)
+			err = pthread_create(&p->ids[p->threads], &p->attr,
+			                     worker, p);
 		if (err == 0) {
 			p->threads++;
 		} else if (p->threads > 0) {
