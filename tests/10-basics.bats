@@ -44,7 +44,8 @@ load helpers
 }
 
 @test "a task's standard input is /dev/null" {
-	run --separate-stderr alloter -q 'readlink /proc/$$/fd/0'
+	echo data >"$T/data"
+	run --separate-stderr alloter -q 'readlink /proc/$$/fd/0' <"$T/data"
 	[ "$status" -eq 0 ]
 	[ "$output" = /dev/null ]
 }
