@@ -77,18 +77,29 @@ blocks() {
 	[ -e "$T/found" ]
 }
 
-@test "line mode never mixes parts of lines of different tasks" {
-	cmds=()
+# long_lines LENGTH : 8 tasks each print 200 lines of LENGTH copies of their
+# letter, concurrently, through -o line into a pipe; every line that comes out
+# must be one whole line of one task.
+long_lines() {
+	local letter cmds=()
 	for letter in A B C D E F G H; do
-		cmds+=("L=\$(printf '%4000s' '' | tr ' ' $letter); i=0; while [ \$i -lt 200 ]; do echo \"\$L\"; i=\$((i + 1)); done")
+		cmds+=("L=\$(printf '%$1s' '' | tr ' ' $letter); i=0; while [ \$i -lt 200 ]; do echo \"\$L\"; i=\$((i + 1)); done")
 	done
-	alloter -q -o line -j 8 "${cmds[@]}" >"$T/out" 2>"$T/err"
+	alloter -q -o line -j 8 "${cmds[@]}" 2>"$T/err" | cat >"$T/out"
 	[ "$(wc -l <"$T/out")" -eq 1600 ]
-	bad=$(awk '{ c = substr($0, 1, 1); s = $0; gsub(c, "", s); if (s != "" || length($0) != 4000) n++ } END { print n + 0 }' "$T/out")
+	bad=$(awk -v len="$1" '{ c = substr($0, 1, 1); s = $0; gsub(c, "", s); if (s != "" || length($0) != len) n++ } END { print n + 0 }' "$T/out")
 	[ "$bad" -eq 0 ]
 	for letter in A B C D E F G H; do
 		[ "$(grep -c "^$letter" "$T/out")" -eq 200 ]
 	done
+}
+
+@test "line mode never mixes parts of 4000-byte lines of different tasks" {
+	long_lines 4000
+}
+
+@test "line mode never mixes parts of 10000-byte lines of different tasks" {
+	long_lines 10000
 }
 
 @test "line mode holds a partial line until its end arrives" {
