@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "hosts.h"
 #include "joblog.h"
 #include "options.h"
 #include "progress.h"
@@ -151,6 +152,35 @@ static int exit_status(const struct run *r, int sig, int err)
 	return 0;
 }
 
+/* Reads -S, --hosts-file and --ssh; returns 0 or an exit status. */
+static int load_hosts(struct hosts *h, const struct options *o,
+                      int64_t grace_ms)
+{
+	char msg[1024];
+	int err = 0;
+
+	h->grace_ms = grace_ms;
+	if (o->hosts)
+		err = hosts_add_list(h, o->hosts, msg, sizeof msg);
+	if (!err && o->hosts_file)
+		err = hosts_add_file(h, o->hosts_file, msg, sizeof msg);
+	if (!err && (err = hosts_set_ssh(h, o->ssh ? o->ssh : "ssh")) == -EINVAL)
+		snprintf(msg, sizeof msg, "--ssh: empty command");
+	if (err == -ENOMEM)
+		snprintf(msg, sizeof msg, "%s", strerror(ENOMEM));
+	if (!err)
+		return 0;
+	fprintf(stderr, "alloter: %s\n", msg);
+	return 2;
+}
+
+static void say_stderr(void *ud, const char *msg)
+{
+	alloter_output_write(ud, 2, "alloter: ", 9);
+	alloter_output_write(ud, 2, msg, strlen(msg));
+	alloter_output_write(ud, 2, "\n", 1);
+}
+
 /* Opens what --joblog and --report ask for; returns 0 or an exit status. */
 static int open_logs(struct run *r, const struct options *o)
 {
@@ -174,6 +204,7 @@ int main(int argc, char **argv)
 	struct options o;
 	struct alloter_taskfile *tf = NULL;
 	struct run r = {0};
+	struct hosts hosts = {0};
 	struct signals *sigs = NULL;
 	alloter_pool *pool = NULL;
 	int status, err, sig;
@@ -202,6 +233,14 @@ int main(int argc, char **argv)
 		        strerror(-err));
 
 	r.set = settle(&o, tf);
+	if (o.hosts || o.hosts_file) {
+		if ((status = load_hosts(&hosts, &o, r.set.grace_ms)))
+			goto out;
+		r.hosts = &hosts;
+		/* Each host's slots bound the run; -j adds an overall bound. */
+		if (o.limit < 0 && (!tf || tf->limit < 0))
+			r.set.limit = 0;
+	}
 	r.set.color_err = want_color(o.color, 2);
 	fit_descriptors(&r.set);
 	struct alloter_output_opts oo = {
@@ -231,6 +270,9 @@ int main(int argc, char **argv)
 		goto out;
 	if ((err = signals_start(&sigs, r.root)))
 		goto fail;
+	if (r.hosts && !hosts_probe(&hosts, pool, r.root, say_stderr, r.out))
+		say_stderr(r.out, "no host can be reached; every task will "
+		           "fail");
 	if (o.progress &&
 	    (err = progress_start(&r.progress, r.out, r.n_jobs)))
 		fprintf(stderr, "alloter: --progress: %s\n", strerror(-err));
@@ -262,5 +304,6 @@ out:
 	alloter_output_free(r.out);
 	alloter_cancel_free(r.root);
 	alloter_taskfile_free(tf);
+	hosts_free(&hosts);
 	return status;
 }

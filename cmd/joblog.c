@@ -53,7 +53,8 @@ void joblog_attempt(struct joblog *l, const struct job *j)
 
 	if (!l)
 		return;
-	fprintf(l->f, "%zu\t:\t%.3f\t%.3f\t0\t%llu\t%d\t%d\t", j->index,
+	fprintf(l->f, "%zu\t%s\t%.3f\t%.3f\t0\t%llu\t%d\t%d\t", j->index,
+	        j->host ? j->host->name : ":",
 	        (double)r->start_ns / 1e9, (double)r->duration_ns / 1e9,
 	        (unsigned long long)(r->out_bytes + r->err_bytes),
 	        r->exit_code, r->signo);

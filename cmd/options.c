@@ -40,6 +40,10 @@ static const char usage_text[] =
 	"                         run nothing\n"
 	"      --progress         a progress line on stderr, if a terminal\n"
 	"      --color WHEN       auto (default), always or never\n"
+	"  -S, --hosts LIST       run on these hosts over ssh: a comma-separated\n"
+	"                         list of [SLOTS/][user@]host[:port]; ':' is here\n"
+	"      --hosts-file FILE  the same, one host per line\n"
+	"      --ssh CMD          the ssh command (default: ssh)\n"
 	"  -q, --quiet            no summary on stderr\n"
 	"  -h, --help             this help\n"
 	"  -V, --version          the version\n"
@@ -126,12 +130,15 @@ int options_parse(struct options *o, int argc, char **argv)
 		{"file", required_argument, NULL, 'f'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"keep-order", no_argument, NULL, 'K'},
-		{"shell-always", no_argument, NULL, 'S'},
+		{"shell-always", no_argument, NULL, 'A'},
 		{"joblog", required_argument, NULL, 'J'},
 		{"report", required_argument, NULL, 'R'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"progress", no_argument, NULL, 'P'},
 		{"color", required_argument, NULL, 'C'},
+		{"hosts", required_argument, NULL, 'S'},
+		{"hosts-file", required_argument, NULL, 'H'},
+		{"ssh", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -146,7 +153,7 @@ int options_parse(struct options *o, int argc, char **argv)
 	/* Options may follow commands, as with most GNU tools; a command
 	 * that starts with '-' goes after "--". */
 	while (r == 0 &&
-	       (c = getopt_long(argc, argv, ":j:t:T:xkg:o:f:nqhV", longs,
+	       (c = getopt_long(argc, argv, ":j:t:T:xkg:o:f:nqhVS:", longs,
 	                        NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -183,8 +190,17 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'K':
 			o->keep_order = true;
 			break;
-		case 'S':
+		case 'A':
 			o->shell_always = true;
+			break;
+		case 'S':
+			o->hosts = optarg;
+			break;
+		case 'H':
+			o->hosts_file = optarg;
+			break;
+		case 's':
+			o->ssh = optarg;
 			break;
 		case 'J':
 			if (strcmp(optarg, "-") == 0)

@@ -21,6 +21,9 @@ struct options {
 	const char *file;     /* -f: a task file, "-" for stdin */
 	const char *joblog;   /* --joblog FILE */
 	const char *report;   /* --report FILE */
+	const char *hosts;    /* -S LIST */
+	const char *hosts_file;
+	const char *ssh;      /* --ssh CMD */
 	char **commands;      /* the COMMAND arguments */
 	int n_commands;
 };

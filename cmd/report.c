@@ -129,8 +129,9 @@ static void task_head(struct report *rep, const struct job *j,
 	json_str(f, j->name);
 	fprintf(f, ", \"index\": %zu, \"command\": ", j->index);
 	json_str(f, j->proc.command);
-	fprintf(f, ", \"status\": \"%s\", \"attempts\": %d", status,
-	        j->attempts);
+	fprintf(f, ", \"status\": \"%s\", \"attempts\": %d, \"host\": ",
+	        status, j->attempts);
+	json_str(f, j->host ? j->host->name : ":");
 }
 
 void report_ran(struct report *rep, const struct job *j)

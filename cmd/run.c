@@ -15,6 +15,7 @@
 
 #include "joblog.h"
 #include "progress.h"
+#include "remote.h"
 #include "report.h"
 #include "run.h"
 #include "signals.h"
@@ -58,6 +59,10 @@ static void describe(const struct job *j, char *buf, size_t len)
 {
 	const struct alloter_proc_result *res = &j->proc.result;
 
+	if (j->no_host) {
+		snprintf(buf, len, "no host can run it");
+		return;
+	}
 	if (res->status == ALLOTER_PROC_TERMINATED &&
 	    res->cancel_reason > ALLOTER_CANCEL_USER) {
 		const char *sig = sigabbrev_np(res->cancel_reason -
@@ -101,6 +106,167 @@ static bool retryable(const struct job *j)
 	       j->proc.result.status != ALLOTER_PROC_TERMINATED;
 }
 
+/* ---- hosts ---- */
+
+/* Job ids waiting to run again (a retry, or a move to another host). */
+static int requeue(struct run *r, size_t id)
+{
+	if (r->retry_len == r->retry_cap) {
+		size_t cap = r->retry_cap ? r->retry_cap * 2 : 16;
+		size_t *v = malloc(cap * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		for (size_t i = 0; i < r->retry_len; i++)
+			v[i] = r->retry[(r->retry_head + i) % r->retry_cap];
+		free(r->retry);
+		r->retry = v;
+		r->retry_cap = cap;
+		r->retry_head = 0;
+	}
+	r->retry[(r->retry_head + r->retry_len++) % r->retry_cap] = id;
+	return 0;
+}
+
+static bool dequeue(struct run *r, size_t *id)
+{
+	if (!r->retry_len)
+		return false;
+	*id = r->retry[r->retry_head];
+	r->retry_head = (r->retry_head + 1) % r->retry_cap;
+	r->retry_len--;
+	return true;
+}
+
+/* The host with the most free slots, or NULL; *none says that no host is
+ * up at all. */
+static struct host *free_host(struct run *r, bool *none)
+{
+	struct host *best = NULL;
+
+	*none = true;
+	for (size_t i = 0; i < r->hosts->n; i++) {
+		struct host *h = &r->hosts->v[i];
+
+		if (h->down)
+			continue;
+		*none = false;
+		if (h->running < h->slots &&
+		    (!best || h->slots - h->running > best->slots - best->running))
+			best = h;
+	}
+	return best;
+}
+
+/* Fails a task at once, without running anything. */
+static int no_host_task(void *arg, alloter_cancel *cancel)
+{
+	(void)arg;
+	(void)cancel;
+	return 1;
+}
+
+/* Sets the job up to run on h: locally as it is, or through ssh.  Starts
+ * on one host are paced, so sshd's MaxStartups (10 unauthenticated
+ * connections) is never reached. */
+static int place(struct run *r, struct job *j, struct host *h)
+{
+	struct timespec ts;
+	int64_t now;
+	int err;
+
+	j->host = h;
+	h->running++;
+	if (h->local)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - h->last_start_ms < REMOTE_PACE_MS) {
+		struct timespec d = {
+			0, (REMOTE_PACE_MS - (now - h->last_start_ms)) * 1000000};
+		nanosleep(&d, NULL);
+	}
+	h->last_start_ms = now;
+	if ((err = remote_log_path(j->log, sizeof j->log)))
+		return err;
+	j->rargv = remote_argv(r->hosts, h, j->log, NULL);
+	j->payload = remote_payload(j->proc.command, r->set.shell, j->proc.env,
+	                            j->index, j->name, &j->proc.stdin_len);
+	if (asprintf(&j->tag, "%s:%s", h->name, j->name) < 0)
+		j->tag = NULL;
+	if (!j->rargv || !j->payload || !j->tag)
+		return -ENOMEM;
+	j->proc.argv = j->rargv;
+	j->proc.stdin_pipe = true;
+	j->proc.stdin_data = j->payload;
+	j->proc.name = j->tag;
+	return 0;
+}
+
+/* Undoes place() when an attempt ends.  Returns ALLOTER_RETRY when ssh
+ * itself failed: the host leaves the rotation (said once) and the task
+ * goes to another host, the attempt uncounted. */
+static int unplace(struct run *r, struct job *j)
+{
+	struct alloter_proc_result *res = &j->proc.result;
+	struct host *h = j->host;
+	char why[512];
+	int verdict = ALLOTER_FINAL;
+
+	h->running--;
+	if (h->local)
+		return verdict;
+	if (remote_transport_failed(&j->proc, j->log, why, sizeof why)) {
+		if (!h->down)
+			say_failure(r, "host '%s': taken out of rotation: %s",
+			            h->name, why);
+		h->down = true;
+		j->attempts--;
+		verdict = ALLOTER_RETRY;
+	} else if (res->status == ALLOTER_PROC_EXITED && res->exit_code > 128 &&
+	           sigabbrev_np(res->exit_code - 128)) {
+		/* The remote shell reports a death by signal N as 128 + N;
+		 * say it as a crash, as for a local task. */
+		res->status = ALLOTER_PROC_SIGNALED;
+		res->signo = res->exit_code - 128;
+	}
+	unlink(j->log);
+	j->log[0] = '\0';
+	free(j->rargv);
+	free(j->payload);
+	free(j->tag);
+	j->rargv = NULL;
+	j->payload = j->tag = NULL;
+	j->proc.argv = j->argv;
+	j->proc.stdin_pipe = false;
+	j->proc.stdin_data = NULL;
+	j->proc.stdin_len = 0;
+	j->proc.name = j->name;
+	return verdict;
+}
+
+/* Chooses where the job runs and fills in its task; with no host up, the
+ * task fails at once. */
+static void assign(struct run *r, struct job *j, struct host *h,
+                   struct alloter_task *task)
+{
+	int err;
+
+	*task = (struct alloter_task){alloter_proc_task, &j->proc};
+	if (!r->hosts)
+		return;
+	if (!h) {
+		j->no_host = true;
+		*task = (struct alloter_task){no_host_task, NULL};
+		return;
+	}
+	if ((err = place(r, j, h))) {
+		j->proc.result = (struct alloter_proc_result){
+			.status = ALLOTER_PROC_SPAWN_FAILED, .err = -err};
+		*task = (struct alloter_task){no_host_task, NULL};
+	}
+}
+
 static void note_failure(struct run *r, const struct job *j, const char *cause)
 {
 	size_t k = r->failed - 1;
@@ -119,6 +285,8 @@ static int job_done(struct run *r, struct job *j,
 	int verdict = ALLOTER_FINAL;
 
 	r->running--;
+	if (j->host && unplace(r, j) == ALLOTER_RETRY)
+		return ALLOTER_RETRY; /* it goes to another host */
 	joblog_attempt(r->joblog, j);
 	if (o->state == ALLOTER_SUCCEEDED) {
 		j->state = JOB_SUCCEEDED;
@@ -165,15 +333,28 @@ static void job_skipped(struct run *r, struct job *j)
 
 /* ---- tasks known up front ---- */
 
+/* When there are hosts, a task is taken only when one has a free slot. */
+static bool slot_free(struct run *r, struct host **h)
+{
+	bool none;
+
+	*h = NULL;
+	if (!r->hosts)
+		return true;
+	*h = free_host(r, &none);
+	return *h || none;
+}
+
 static int list_next(void *ud, struct alloter_task *task, size_t *id)
 {
 	struct run *r = ud;
+	struct host *h;
 	struct job *j;
 	size_t k;
 
-	if (r->retry_head != r->retry_tail) {
-		k = r->retry[r->retry_head++ % r->n_jobs];
-	} else {
+	if (!slot_free(r, &h))
+		return ALLOTER_NEXT_WAIT;
+	if (!dequeue(r, &k)) {
 		int n = alloter_graph_next(r->graph, &k);
 
 		/* While a task runs, it may yet come back for a retry. */
@@ -186,7 +367,7 @@ static int list_next(void *ud, struct alloter_task *task, size_t *id)
 	r->running++;
 	j->attempts++;
 	j->state = JOB_RUNNING;
-	*task = (struct alloter_task){alloter_proc_task, &j->proc};
+	assign(r, j, h, task);
 	*id = k;
 	return ALLOTER_NEXT_TASK;
 }
@@ -198,8 +379,12 @@ static int list_done(void *ud, size_t id, const struct alloter_outcome *o)
 	int verdict = job_done(r, j, o);
 
 	if (verdict == ALLOTER_RETRY) {
-		r->retry[r->retry_tail++ % r->n_jobs] = id;
-		return verdict;
+		if (requeue(r, id) == 0)
+			return verdict;
+		/* No memory to queue it: it stays failed. */
+		j->state = JOB_FAILED;
+		r->failed++;
+		verdict = ALLOTER_FINAL;
 	}
 	alloter_graph_done(r->graph, id, j->state == JOB_SUCCEEDED);
 	if (j->state == JOB_FAILED) {
@@ -222,8 +407,7 @@ int run_from_argv(struct run *r, char **commands, int n)
 	int err;
 
 	r->jobs = calloc((size_t)n + 1, sizeof *r->jobs);
-	r->retry = calloc((size_t)n + 1, sizeof *r->retry);
-	if (!r->jobs || !r->retry)
+	if (!r->jobs)
 		return -ENOMEM;
 	r->n_jobs = (size_t)n;
 	for (int i = 0; i < n; i++)
@@ -238,8 +422,7 @@ int run_from_taskfile(struct run *r, const struct alloter_taskfile *tf)
 	int err;
 
 	r->jobs = calloc(tf->n_tasks + 1, sizeof *r->jobs);
-	r->retry = calloc(tf->n_tasks + 1, sizeof *r->retry);
-	if (!r->jobs || !r->retry)
+	if (!r->jobs)
 		return -ENOMEM;
 	r->n_jobs = tf->n_tasks;
 	if ((err = alloter_graph_new(&r->graph, r->n_jobs)))
@@ -276,10 +459,22 @@ static bool blank_or_comment(const char *s)
 static int stream_next(void *ud, struct alloter_task *task, size_t *id)
 {
 	struct run *r = ud;
+	struct host *h;
 	struct job *j;
 	char *line;
+	size_t again;
 	int n;
 
+	if (!slot_free(r, &h))
+		return ALLOTER_NEXT_WAIT;
+	if (dequeue(r, &again)) {
+		j = (struct job *)(uintptr_t)again;
+		j->attempts++;
+		r->running++;
+		assign(r, j, h, task);
+		*id = again;
+		return ALLOTER_NEXT_TASK;
+	}
 	while ((n = lines_next(&r->lines, &line)) == 1 &&
 	       blank_or_comment(line))
 		;
@@ -299,7 +494,7 @@ static int stream_next(void *ud, struct alloter_task *task, size_t *id)
 	job_init(r, j, ++r->seq, NULL, j->command);
 	j->attempts = 1;
 	r->running++;
-	*task = (struct alloter_task){alloter_proc_task, &j->proc};
+	assign(r, j, h, task);
 	*id = (size_t)(uintptr_t)j;
 	return ALLOTER_NEXT_TASK;
 }
@@ -315,7 +510,8 @@ static int stream_done(void *ud, size_t id, const struct alloter_outcome *o)
 {
 	struct job *j = (struct job *)(uintptr_t)id;
 
-	job_done(ud, j, o);
+	if (job_done(ud, j, o) == ALLOTER_RETRY && requeue(ud, id) == 0)
+		return ALLOTER_RETRY;
 	/* Nothing keeps a finished streamed task: memory stays flat. */
 	free_streamed(j);
 	return ALLOTER_FINAL;

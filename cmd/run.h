@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "alloter.h"
+#include "hosts.h"
 #include "lines.h"
 
 /* The settings in force: the command line over the task file over the
@@ -42,6 +43,13 @@ struct job {
 	size_t index;           /* 1-based */
 	int attempts, retries;
 	enum job_state state;
+	/* Where the current attempt runs, when there are hosts: */
+	struct host *host;
+	char **rargv;           /* ssh's command line, or NULL */
+	char *payload;          /* what the remote wrapper reads */
+	char *tag;              /* "host:name" */
+	char log[64];           /* ssh's own messages */
+	bool no_host;           /* failed: no host could run it */
 };
 
 struct run {
@@ -52,9 +60,10 @@ struct run {
 	struct job *jobs;
 	size_t n_jobs;
 	alloter_graph *graph;
-	size_t *retry;          /* a queue of job indices to run again */
-	size_t retry_head, retry_tail;
+	size_t *retry;          /* a ring of job ids to run again */
+	size_t retry_cap, retry_head, retry_len;
 	size_t running;
+	struct hosts *hosts;    /* NULL: everything runs here */
 	/* Tasks streamed from standard input: */
 	bool streaming;
 	struct lines lines;

@@ -233,6 +233,11 @@ struct alloter_proc {
 	int64_t timeout_ms;       /* 0: none */
 	int64_t grace_ms;         /* SIGTERM to SIGKILL; 0: 2000 */
 	alloter_output *output;   /* NULL: inherit stdout and stderr */
+	bool stdin_pipe;          /* stdin: a pipe that gets stdin_data, then
+	                             is held open until the task ends, so the
+	                             task sees EOF if we die; else /dev/null */
+	const char *stdin_data;   /* at most 60 KiB (-E2BIG), or NULL */
+	size_t stdin_len;
 	struct alloter_proc_result result; /* filled in by alloter_proc_run */
 };
 

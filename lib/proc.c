@@ -40,6 +40,7 @@ extern char **environ;
 #define GIVE_UP_MS 1000     /* after SIGKILL, how long to wait for the group */
 #define GROUP_POLL_MS 10    /* how often to look at a leaderless group */
 #define SPAWN_TRIES 6       /* EAGAIN from fork: back off and try again */
+#define STDIN_MAX (60 * 1024) /* below any pipe's buffer (64 KiB on Linux) */
 
 struct child {
 	struct alloter_proc *p;
@@ -47,6 +48,7 @@ struct child {
 	pid_t pid;
 	int pidfd;
 	int pipe[2];            /* read ends of stdout, stderr; -1 when shut */
+	int stdin_w;            /* our end of a stdin pipe, or -1 */
 	struct al_sink sink[2];
 	bool capture, reaped, terminating, killed;
 	int status;
@@ -120,7 +122,8 @@ fail:
 }
 
 /* Fills attr and actions: own process group, default signals and mask,
- * stdin from /dev/null, stdout and stderr to the pipes when capturing, and
+ * stdin from /dev/null or our pipe, stdout and stderr to the pipes when
+ * capturing, and
  * the working folder. */
 static int spawn_setup(struct child *c, posix_spawnattr_t *attr,
                        posix_spawn_file_actions_t *fa, const int *wr)
@@ -147,8 +150,12 @@ static int spawn_setup(struct child *c, posix_spawnattr_t *attr,
 	                                         POSIX_SPAWN_SETSIGMASK |
 	                                         POSIX_SPAWN_SETSIGDEF)))
 		return err;
-	if ((err = posix_spawn_file_actions_addopen(fa, 0, "/dev/null",
-	                                            O_RDONLY, 0)))
+	if (wr[2] >= 0)
+		err = posix_spawn_file_actions_adddup2(fa, wr[2], 0);
+	else
+		err = posix_spawn_file_actions_addopen(fa, 0, "/dev/null",
+		                                       O_RDONLY, 0);
+	if (err)
 		return err;
 	if (c->capture &&
 	    ((err = posix_spawn_file_actions_adddup2(fa, wr[0], 1)) ||
@@ -167,7 +174,8 @@ static int spawn(struct child *c)
 	const char *shell = p->shell ? p->shell : "/bin/sh";
 	char *sh_argv[] = {(char *)shell, "-c", (char *)p->command, NULL};
 	char *own[2] = {NULL, NULL};
-	int wr[2] = {-1, -1}, err, tries = 0;
+	/* The child's ends: stdout, stderr, stdin. */
+	int wr[3] = {-1, -1, -1}, err, tries = 0;
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;
 	char **env;
@@ -186,6 +194,30 @@ static int spawn(struct child *c)
 				err = errno;
 				goto out_pipes;
 			}
+		}
+	}
+	if (p->stdin_pipe) {
+		int fds[2];
+		if (p->stdin_len > STDIN_MAX) {
+			err = E2BIG;
+			goto out_pipes;
+		}
+		if (pipe2(fds, O_CLOEXEC) < 0) {
+			err = errno;
+			goto out_pipes;
+		}
+		wr[2] = fds[0];
+		c->stdin_w = fds[1];
+		/* It fits in an empty pipe's buffer, so this cannot block
+		 * whatever the child does. */
+		for (size_t off = 0; off < p->stdin_len;) {
+			ssize_t n = write(fds[1], p->stdin_data + off,
+			                  p->stdin_len - off);
+			if (n < 0 && errno != EINTR) {
+				err = errno;
+				goto out_pipes;
+			}
+			off += n > 0 ? (size_t)n : 0;
 		}
 	}
 	env = make_env(p, own);
@@ -222,7 +254,7 @@ out_env:
 	free(own[0]);
 	free(own[1]);
 out_pipes:
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (wr[i] >= 0)
 			close(wr[i]);
 	return err;
@@ -457,7 +489,7 @@ static void set_result(struct child *c, int out_err)
 int alloter_proc_run(struct alloter_proc *p, alloter_cancel *cancel)
 {
 	struct child c = {.p = p, .cancel = cancel, .pidfd = -1,
-	                  .pipe = {-1, -1}};
+	                  .pipe = {-1, -1}, .stdin_w = -1};
 	struct alloter_proc_result *r = &p->result;
 	struct timespec ts;
 	int64_t t0 = now_ms(), out_err = 0;
@@ -495,6 +527,8 @@ int alloter_proc_run(struct alloter_proc *p, alloter_cancel *cancel)
 	for (int i = 0; i < 2; i++)
 		if (c.pipe[i] >= 0)
 			close(c.pipe[i]);
+	if (c.stdin_w >= 0)
+		close(c.stdin_w);
 	if (c.capture)
 		out_err = al_sink_finish(&c.sink[0], &c.sink[1]);
 	if (!err)

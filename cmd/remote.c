@@ -1,0 +1,198 @@
+/*
+ * remote.c - the ssh side of remote tasks.
+ *
+ * The remote command line holds only a fixed wrapper script and the grace
+ * period; the task's command and environment travel on ssh's stdin (a
+ * length, then sh-quoted assignments), so no secret shows in a process
+ * list on either side.  alloter keeps that stdin open for the task's life:
+ * when ssh dies, or alloter does (even by SIGKILL), the wrapper's stdin
+ * reaches EOF and its watchdog sends TERM, then after the grace period
+ * KILL, to the remote process group.  Only sh, dd, ps and kill are needed
+ * there.  ssh's own messages go to a file (-E) of their own, which tells a
+ * failed connection (255 and a message) from a task that exited 255.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "remote.h"
+
+/* $1 is the grace period in seconds.  The watchdog ignores TERM so that it
+ * survives its own group's TERM and can follow with KILL. */
+static const char wrapper[] =
+	"exec 3<&0 </dev/null\n"
+	"IFS= read -r n <&3 || exit 125\n"
+	"eval \"$(dd bs=1 count=\"$n\" 2>/dev/null <&3)\"\n"
+	"\"$alloter_shell\" -c \"$alloter_command\" &\n"
+	"p=$!\n"
+	"(trap '' TERM HUP INT\n"
+	" while read -r _ <&3; do :; done\n"
+	" g=$(ps -o pgid= -p $$ | tr -d ' ')\n"
+	" kill -s TERM -- -\"$g\" 2>/dev/null\n"
+	" kill -s CONT -- -\"$g\" 2>/dev/null\n"
+	" sleep \"$1\"\n"
+	" kill -s KILL -- -\"$g\" 2>/dev/null) &\n"
+	"w=$!\n"
+	"exec 3<&-\n"
+	"wait \"$p\"\n"
+	"s=$?\n"
+	"kill \"$w\" 2>/dev/null\n"
+	"exit \"$s\"\n";
+
+int remote_log_path(char *path, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if ((size_t)snprintf(path, len, "%s/alloter-ssh.XXXXXX", dir) >= len)
+		return -ENAMETOOLONG;
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* Appends s to out, quoted for sh: '...' with ' as '\''. */
+static char *quote(char *out, const char *s)
+{
+	*out++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'') {
+			memcpy(out, "'\\''", 4);
+			out += 4;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out++ = '\'';
+	*out = '\0';
+	return out;
+}
+
+char **remote_argv(const struct hosts *h, const struct host *host,
+                   const char *log, const char *command)
+{
+	static const char *const fixed[] = {
+		"-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+		"-o", "LogLevel=ERROR", "-E",
+	};
+	size_t nssh = 0, nfix = sizeof fixed / sizeof *fixed, n, bytes, k = 0;
+	char grace[32], *line, **v;
+
+	while (h->ssh[nssh])
+		nssh++;
+	snprintf(grace, sizeof grace, " alloter %lld",
+	         (long long)((h->grace_ms + 999) / 1000));
+	/* The line: sh -c 'WRAPPER' alloter GRACE, or the probe command. */
+	bytes = command ? strlen(command) + 1
+	                : 8 + 4 * sizeof wrapper + strlen(grace) + 1;
+	n = nssh + nfix + 7;
+	v = malloc(n * sizeof *v + bytes);
+	if (!v)
+		return NULL;
+	line = (char *)(v + n);
+	for (size_t i = 0; i < nssh; i++)
+		v[k++] = h->ssh[i];
+	for (size_t i = 0; i < nfix; i++)
+		v[k++] = (char *)fixed[i];
+	v[k++] = (char *)log;
+	if (host->port) {
+		v[k++] = "-p";
+		v[k++] = host->port;
+	}
+	v[k++] = host->dest;
+	v[k++] = "--";
+	v[k++] = line;
+	v[k] = NULL;
+	if (command) {
+		strcpy(line, command);
+	} else {
+		char *e = stpcpy(line, "sh -c ");
+		e = quote(e, wrapper);
+		strcpy(e, grace);
+	}
+	return v;
+}
+
+/* Appends "export 'NAME=value'\n" style text; returns the new end. */
+static size_t emit(char *out, size_t at, const char *name, const char *val)
+{
+	at += (size_t)sprintf(out + at, "%s=", name);
+	at = (size_t)(quote(out + at, val) - out);
+	out[at++] = '\n';
+	return at;
+}
+
+char *remote_payload(const char *command, const char *shell,
+                     char *const *env, size_t index, const char *name,
+                     size_t *len)
+{
+	size_t cap = 128 + 4 * (strlen(command) + strlen(name) +
+	                        (shell ? strlen(shell) : 2));
+	char idx[32];
+	size_t at;
+	char *out, *body;
+
+	for (char *const *e = env; e && *e; e++)
+		cap += 16 + 4 * strlen(*e);
+	body = malloc(cap);
+	if (!body)
+		return NULL;
+	at = emit(body, 0, "alloter_command", command);
+	at = emit(body, at, "alloter_shell", shell ? shell : "sh");
+	snprintf(idx, sizeof idx, "%zu", index);
+	at += (size_t)sprintf(body + at, "export ");
+	at = emit(body, at, "ALLOTER_TASK_INDEX", idx);
+	at += (size_t)sprintf(body + at, "export ");
+	at = emit(body, at, "ALLOTER_TASK_NAME", name);
+	for (char *const *e = env; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (!eq)
+			continue;
+		at += (size_t)sprintf(body + at, "export ");
+		at = (size_t)(quote(body + at, *e) - body);
+		body[at++] = '\n';
+	}
+	body[at] = '\0';
+	/* The length line first: the wrapper reads exactly that much. */
+	if (asprintf(&out, "%zu\n%s", at, body) < 0)
+		out = NULL;
+	free(body);
+	if (out)
+		*len = strlen(out);
+	return out;
+}
+
+bool remote_transport_failed(const struct alloter_proc *p, const char *log,
+                             char *why, size_t len)
+{
+	FILE *f;
+	bool failed = false;
+
+	if (p->result.status != ALLOTER_PROC_EXITED ||
+	    p->result.exit_code != 255)
+		return false;
+	f = fopen(log, "re");
+	if (f) {
+		if (fgets(why, (int)len, f)) {
+			why[strcspn(why, "\r\n")] = '\0';
+			failed = why[0] != '\0';
+		}
+		fclose(f);
+	}
+	return failed;
+}
+
+void remote_why(const struct alloter_proc *p, const char *log, char *why,
+                size_t len)
+{
+	if (remote_transport_failed(p, log, why, len))
+		return;
+	alloter_proc_describe(p, why, len);
+}
