@@ -162,6 +162,7 @@ long_lines() {
 big_copy() {
 	rc=0
 	alloter -q -o "$1" "cat '$BATS_FILE_TMPDIR/big'" >"$T/out" 2>"$T/err" || rc=$?
+	echo "status $rc, stderr: $(head -c 2000 "$T/err")"
 	[ "$rc" -eq 0 ]
 	cmp "$BATS_FILE_TMPDIR/big" "$T/out"
 	rm -f "$T/out"
