@@ -21,7 +21,9 @@
 #include "remote.h"
 
 /* $1 is the grace period in seconds.  The watchdog ignores TERM so that it
- * survives its own group's TERM and can follow with KILL. */
+ * survives its own group's TERM and can follow with KILL; it holds none of
+ * the session's output, so it never keeps the connection open, and it is
+ * killed outright once the task ends on its own. */
 static const char wrapper[] =
 	"exec 3<&0 </dev/null\n"
 	"IFS= read -r n <&3 || exit 125\n"
@@ -34,12 +36,12 @@ static const char wrapper[] =
 	" kill -s TERM -- -\"$g\" 2>/dev/null\n"
 	" kill -s CONT -- -\"$g\" 2>/dev/null\n"
 	" sleep \"$1\"\n"
-	" kill -s KILL -- -\"$g\" 2>/dev/null) &\n"
+	" kill -s KILL -- -\"$g\") >/dev/null 2>&1 &\n"
 	"w=$!\n"
 	"exec 3<&-\n"
 	"wait \"$p\"\n"
 	"s=$?\n"
-	"kill \"$w\" 2>/dev/null\n"
+	"kill -s KILL \"$w\" 2>/dev/null\n"
 	"exit \"$s\"\n";
 
 int remote_log_path(char *path, size_t len)
