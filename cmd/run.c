@@ -15,7 +15,7 @@
 
 #include "joblog.h"
 #include "progress.h"
-#include "remote.h"
+#include "place.h"
 #include "report.h"
 #include "run.h"
 #include "signals.h"
@@ -30,8 +30,7 @@ static int64_t realtime_ns(void)
 
 /* Reports to stderr under the output lock, unless stdout has gone: then
  * alloter leaves quietly.  A failure is red when colour is on. */
-__attribute__((format(printf, 3, 4)))
-static void tell(struct run *r, bool failure, const char *fmt, ...)
+void run_tell(struct run *r, bool failure, const char *fmt, ...)
 {
 	bool red = failure && r->set.color_err;
 	char buf[4096];
@@ -52,8 +51,6 @@ static void tell(struct run *r, bool failure, const char *fmt, ...)
 	alloter_output_write(r->out, 2, buf, (size_t)n);
 }
 
-#define say(r, ...) tell(r, false, __VA_ARGS__)
-#define say_failure(r, ...) tell(r, true, __VA_ARGS__)
 
 static void describe(const struct job *j, char *buf, size_t len)
 {
@@ -138,135 +135,6 @@ static bool dequeue(struct run *r, size_t *id)
 	return true;
 }
 
-/* The host with the most free slots, or NULL; *none says that no host is
- * up at all. */
-static struct host *free_host(struct run *r, bool *none)
-{
-	struct host *best = NULL;
-
-	*none = true;
-	for (size_t i = 0; i < r->hosts->n; i++) {
-		struct host *h = &r->hosts->v[i];
-
-		if (h->down)
-			continue;
-		*none = false;
-		if (h->running < h->slots &&
-		    (!best || h->slots - h->running > best->slots - best->running))
-			best = h;
-	}
-	return best;
-}
-
-/* Fails a task at once, without running anything. */
-static int no_host_task(void *arg, alloter_cancel *cancel)
-{
-	(void)arg;
-	(void)cancel;
-	return 1;
-}
-
-/* Sets the job up to run on h: locally as it is, or through ssh.  Starts
- * on one host are paced, so sshd's MaxStartups (10 unauthenticated
- * connections) is never reached. */
-static int place(struct run *r, struct job *j, struct host *h)
-{
-	struct timespec ts;
-	int64_t now;
-	int err;
-
-	j->host = h;
-	h->running++;
-	if (h->local)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (now - h->last_start_ms < REMOTE_PACE_MS) {
-		struct timespec d = {
-			0, (REMOTE_PACE_MS - (now - h->last_start_ms)) * 1000000};
-		nanosleep(&d, NULL);
-	}
-	h->last_start_ms = now;
-	if ((err = remote_log_path(j->log, sizeof j->log)))
-		return err;
-	j->rargv = remote_argv(r->hosts, h, j->log, NULL);
-	j->payload = remote_payload(j->proc.command, r->set.shell, j->proc.env,
-	                            j->index, j->name, &j->proc.stdin_len);
-	if (asprintf(&j->tag, "%s:%s", h->name, j->name) < 0)
-		j->tag = NULL;
-	if (!j->rargv || !j->payload || !j->tag)
-		return -ENOMEM;
-	j->proc.argv = j->rargv;
-	j->proc.stdin_pipe = true;
-	j->proc.stdin_data = j->payload;
-	j->proc.name = j->tag;
-	return 0;
-}
-
-/* Undoes place() when an attempt ends.  Returns ALLOTER_RETRY when ssh
- * itself failed: the host leaves the rotation (said once) and the task
- * goes to another host, the attempt uncounted. */
-static int unplace(struct run *r, struct job *j)
-{
-	struct alloter_proc_result *res = &j->proc.result;
-	struct host *h = j->host;
-	char why[512];
-	int verdict = ALLOTER_FINAL;
-
-	h->running--;
-	if (h->local)
-		return verdict;
-	if (remote_transport_failed(&j->proc, j->log, why, sizeof why)) {
-		if (!h->down)
-			say_failure(r, "host '%s': taken out of rotation: %s",
-			            h->name, why);
-		h->down = true;
-		j->attempts--;
-		verdict = ALLOTER_RETRY;
-	} else if (res->status == ALLOTER_PROC_EXITED && res->exit_code > 128 &&
-	           sigabbrev_np(res->exit_code - 128)) {
-		/* The remote shell reports a death by signal N as 128 + N;
-		 * say it as a crash, as for a local task. */
-		res->status = ALLOTER_PROC_SIGNALED;
-		res->signo = res->exit_code - 128;
-	}
-	unlink(j->log);
-	j->log[0] = '\0';
-	free(j->rargv);
-	free(j->payload);
-	free(j->tag);
-	j->rargv = NULL;
-	j->payload = j->tag = NULL;
-	j->proc.argv = j->argv;
-	j->proc.stdin_pipe = false;
-	j->proc.stdin_data = NULL;
-	j->proc.stdin_len = 0;
-	j->proc.name = j->name;
-	return verdict;
-}
-
-/* Chooses where the job runs and fills in its task; with no host up, the
- * task fails at once. */
-static void assign(struct run *r, struct job *j, struct host *h,
-                   struct alloter_task *task)
-{
-	int err;
-
-	*task = (struct alloter_task){alloter_proc_task, &j->proc};
-	if (!r->hosts)
-		return;
-	if (!h) {
-		j->no_host = true;
-		*task = (struct alloter_task){no_host_task, NULL};
-		return;
-	}
-	if ((err = place(r, j, h))) {
-		j->proc.result = (struct alloter_proc_result){
-			.status = ALLOTER_PROC_SPAWN_FAILED, .err = -err};
-		*task = (struct alloter_task){no_host_task, NULL};
-	}
-}
-
 static void note_failure(struct run *r, const struct job *j, const char *cause)
 {
 	size_t k = r->failed - 1;
@@ -285,7 +153,7 @@ static int job_done(struct run *r, struct job *j,
 	int verdict = ALLOTER_FINAL;
 
 	r->running--;
-	if (j->host && unplace(r, j) == ALLOTER_RETRY)
+	if (j->host && place_release(r, j) == ALLOTER_RETRY)
 		return ALLOTER_RETRY; /* it goes to another host */
 	joblog_attempt(r->joblog, j);
 	if (o->state == ALLOTER_SUCCEEDED) {
@@ -333,18 +201,6 @@ static void job_skipped(struct run *r, struct job *j)
 
 /* ---- tasks known up front ---- */
 
-/* When there are hosts, a task is taken only when one has a free slot. */
-static bool slot_free(struct run *r, struct host **h)
-{
-	bool none;
-
-	*h = NULL;
-	if (!r->hosts)
-		return true;
-	*h = free_host(r, &none);
-	return *h || none;
-}
-
 static int list_next(void *ud, struct alloter_task *task, size_t *id)
 {
 	struct run *r = ud;
@@ -352,7 +208,7 @@ static int list_next(void *ud, struct alloter_task *task, size_t *id)
 	struct job *j;
 	size_t k;
 
-	if (!slot_free(r, &h))
+	if (!place_slot_free(r, &h))
 		return ALLOTER_NEXT_WAIT;
 	if (!dequeue(r, &k)) {
 		int n = alloter_graph_next(r->graph, &k);
@@ -367,7 +223,7 @@ static int list_next(void *ud, struct alloter_task *task, size_t *id)
 	r->running++;
 	j->attempts++;
 	j->state = JOB_RUNNING;
-	assign(r, j, h, task);
+	place_assign(r, j, h, task);
 	*id = k;
 	return ALLOTER_NEXT_TASK;
 }
@@ -465,13 +321,13 @@ static int stream_next(void *ud, struct alloter_task *task, size_t *id)
 	size_t again;
 	int n;
 
-	if (!slot_free(r, &h))
+	if (!place_slot_free(r, &h))
 		return ALLOTER_NEXT_WAIT;
 	if (dequeue(r, &again)) {
 		j = (struct job *)(uintptr_t)again;
 		j->attempts++;
 		r->running++;
-		assign(r, j, h, task);
+		place_assign(r, j, h, task);
 		*id = again;
 		return ALLOTER_NEXT_TASK;
 	}
@@ -494,7 +350,7 @@ static int stream_next(void *ud, struct alloter_task *task, size_t *id)
 	job_init(r, j, ++r->seq, NULL, j->command);
 	j->attempts = 1;
 	r->running++;
-	assign(r, j, h, task);
+	place_assign(r, j, h, task);
 	*id = (size_t)(uintptr_t)j;
 	return ALLOTER_NEXT_TASK;
 }

@@ -80,6 +80,13 @@ struct run {
 	int64_t start_ns, end_ns;
 };
 
+/* Reports "alloter: MESSAGE" on stderr through the output lock (red for a
+ * failure when colour is on), unless standard output has gone. */
+__attribute__((format(printf, 3, 4)))
+void run_tell(struct run *r, bool failure, const char *fmt, ...);
+#define say(r, ...) run_tell(r, false, __VA_ARGS__)
+#define say_failure(r, ...) run_tell(r, true, __VA_ARGS__)
+
 /* Sets up jobs for the given commands (argv mode). */
 int run_from_argv(struct run *r, char **commands, int n);
 /* Sets up streaming from descriptor fd. */

@@ -1,0 +1,157 @@
+/*
+ * place.c - which host a task runs on, and setting a task up to run there:
+ * locally as it is, or through ssh with its wrapper, payload and log.  A
+ * host whose ssh fails leaves the rotation and the task moves on.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "place.h"
+#include "remote.h"
+
+/* The host with the most free slots, or NULL; *none says that no host is
+ * up at all. */
+static struct host *free_host(struct run *r, bool *none)
+{
+	struct host *best = NULL;
+
+	*none = true;
+	for (size_t i = 0; i < r->hosts->n; i++) {
+		struct host *h = &r->hosts->v[i];
+
+		if (h->down)
+			continue;
+		*none = false;
+		if (h->running < h->slots &&
+		    (!best || h->slots - h->running > best->slots - best->running))
+			best = h;
+	}
+	return best;
+}
+
+/* Fails a task at once, without running anything. */
+static int no_host_task(void *arg, alloter_cancel *cancel)
+{
+	(void)arg;
+	(void)cancel;
+	return 1;
+}
+
+/* Sets the job up to run on h: locally as it is, or through ssh.  Starts
+ * on one host are paced, so sshd's MaxStartups (10 unauthenticated
+ * connections) is never reached. */
+static int place(struct run *r, struct job *j, struct host *h)
+{
+	struct timespec ts;
+	int64_t now;
+	int err;
+
+	j->host = h;
+	h->running++;
+	if (h->local)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - h->last_start_ms < REMOTE_PACE_MS) {
+		struct timespec d = {
+			0, (REMOTE_PACE_MS - (now - h->last_start_ms)) * 1000000};
+		nanosleep(&d, NULL);
+	}
+	h->last_start_ms = now;
+	if ((err = remote_log_path(j->log, sizeof j->log)))
+		return err;
+	j->rargv = remote_argv(r->hosts, h, j->log, NULL);
+	j->payload = remote_payload(j->proc.command, r->set.shell, j->proc.env,
+	                            j->index, j->name, &j->proc.stdin_len);
+	if (asprintf(&j->tag, "%s:%s", h->name, j->name) < 0)
+		j->tag = NULL;
+	if (!j->rargv || !j->payload || !j->tag)
+		return -ENOMEM;
+	j->proc.argv = j->rargv;
+	j->proc.stdin_pipe = true;
+	j->proc.stdin_data = j->payload;
+	j->proc.name = j->tag;
+	return 0;
+}
+
+/* Undoes place() when an attempt ends.  Returns ALLOTER_RETRY when ssh
+ * itself failed: the host leaves the rotation (said once) and the task
+ * goes to another host, the attempt uncounted. */
+int place_release(struct run *r, struct job *j)
+{
+	struct alloter_proc_result *res = &j->proc.result;
+	struct host *h = j->host;
+	char why[512];
+	int verdict = ALLOTER_FINAL;
+
+	h->running--;
+	if (h->local)
+		return verdict;
+	if (remote_transport_failed(&j->proc, j->log, why, sizeof why)) {
+		if (!h->down)
+			say_failure(r, "host '%s': taken out of rotation: %s",
+			            h->name, why);
+		h->down = true;
+		j->attempts--;
+		verdict = ALLOTER_RETRY;
+	} else if (res->status == ALLOTER_PROC_EXITED && res->exit_code > 128 &&
+	           sigabbrev_np(res->exit_code - 128)) {
+		/* The remote shell reports a death by signal N as 128 + N;
+		 * say it as a crash, as for a local task. */
+		res->status = ALLOTER_PROC_SIGNALED;
+		res->signo = res->exit_code - 128;
+	}
+	unlink(j->log);
+	j->log[0] = '\0';
+	free(j->rargv);
+	free(j->payload);
+	free(j->tag);
+	j->rargv = NULL;
+	j->payload = j->tag = NULL;
+	j->proc.argv = j->argv;
+	j->proc.stdin_pipe = false;
+	j->proc.stdin_data = NULL;
+	j->proc.stdin_len = 0;
+	j->proc.name = j->name;
+	return verdict;
+}
+
+/* Chooses where the job runs and fills in its task; with no host up, the
+ * task fails at once. */
+void place_assign(struct run *r, struct job *j, struct host *h,
+                  struct alloter_task *task)
+{
+	int err;
+
+	*task = (struct alloter_task){alloter_proc_task, &j->proc};
+	if (!r->hosts)
+		return;
+	if (!h) {
+		j->no_host = true;
+		*task = (struct alloter_task){no_host_task, NULL};
+		return;
+	}
+	if ((err = place(r, j, h))) {
+		j->proc.result = (struct alloter_proc_result){
+			.status = ALLOTER_PROC_SPAWN_FAILED, .err = -err};
+		*task = (struct alloter_task){no_host_task, NULL};
+	}
+}
+
+/* When there are hosts, a task is taken only when one has a free slot. */
+bool place_slot_free(struct run *r, struct host **h)
+{
+	bool none;
+
+	*h = NULL;
+	if (!r->hosts)
+		return true;
+	*h = free_host(r, &none);
+	return *h || none;
+}
+
