@@ -551,7 +551,15 @@ char *alloter_proc_describe(const struct alloter_proc *p, char *buf,
 
 	switch (r->status) {
 	case ALLOTER_PROC_EXITED:
-		snprintf(buf, len, "exit status %d", r->exit_code);
+		/* A shell reports a command that died of signal N as 128 + N;
+		 * say so, since that is almost always a crash behind sh -c. */
+		abbrev = !p->argv && r->exit_code > 128 && r->exit_code < 160
+		                 ? sigabbrev_np(r->exit_code - 128) : NULL;
+		if (abbrev)
+			snprintf(buf, len, "exit status %d (the shell reports "
+			         "SIG%s)", r->exit_code, abbrev);
+		else
+			snprintf(buf, len, "exit status %d", r->exit_code);
 		break;
 	case ALLOTER_PROC_SIGNALED:
 		abbrev = sigabbrev_np(r->signo);
