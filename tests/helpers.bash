@@ -165,3 +165,127 @@ summary_line() {
 line_with() {
 	grep -F -- "$2" <<<"$1"
 }
+
+# subreaped LEFTOVERS CMD... : runs CMD as the only child of a small child
+# subreaper (PR_SET_CHILD_SUBREAPER) with every signal at its default, writes
+# CMD's pid to LEFTOVERS.pid, and exits with CMD's status (128+N if a signal
+# N ended it).  Whatever CMD leaves behind is reparented to the subreaper
+# when CMD ends: each such process, running or a zombie, is written to
+# LEFTOVERS as "pid state args", then killed and reaped.  An empty LEFTOVERS
+# therefore means CMD left neither a process nor an unreaped zombie.
+subreaped() {
+	python3 -c "$_SUBREAPER_PY" "$@" 3>&-
+}
+
+_SUBREAPER_PY='
+import ctypes, os, signal, sys, time
+out = sys.argv[1]
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(36, 1, 0, 0, 0) != 0:   # PR_SET_CHILD_SUBREAPER
+    sys.exit("subreaped: prctl failed")
+pid = os.fork()
+if pid == 0:
+    for s in range(1, signal.NSIG):
+        try:
+            signal.signal(s, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+with open(out + ".pid", "w") as f:
+    f.write("%d\n" % pid)
+for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+    signal.signal(s, signal.SIG_IGN)
+while True:
+    try:
+        _, st = os.waitpid(pid, 0)
+        break
+    except ChildProcessError:
+        st = 0
+        break
+    except InterruptedError:
+        pass
+status = os.waitstatus_to_exitcode(st)
+status = 128 - status if status < 0 else status
+def children():
+    kids = set()
+    for t in os.listdir("/proc/self/task"):
+        try:
+            with open("/proc/self/task/%s/children" % t) as f:
+                kids.update(int(x) for x in f.read().split())
+        except OSError:
+            pass
+    return kids
+def describe(p):
+    try:
+        with open("/proc/%d/stat" % p) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open("/proc/%d/cmdline" % p, "rb") as f:
+            args = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        state, args = "?", ""
+    return "%d %s %s" % (p, state, args.strip())
+found = {}
+for k in children():
+    found[k] = describe(k)
+# Processes that end right away are reparented too: collect them as well.
+deadline = time.monotonic() + 0.2
+while time.monotonic() < deadline:
+    try:
+        p, _ = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        break
+    if p:
+        found.setdefault(p, "%d reaped" % p)
+    else:
+        time.sleep(0.01)
+for k in children():
+    found.setdefault(k, describe(k))
+with open(out, "w") as f:
+    for k in sorted(found):
+        f.write(found[k] + "\n")
+# Kill and reap them, and whatever of theirs is reparented here in turn.
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline:
+    kids = children()
+    for k in kids:
+        try:
+            os.kill(k, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        break
+    time.sleep(0.01)
+sys.exit(status)
+'
+
+# assert_nothing_reparented LEFTOVERS : fails, listing them, unless the
+# subreaped run that wrote LEFTOVERS left no process and no zombie.
+assert_nothing_reparented() {
+	if [ ! -e "$1" ]; then
+		echo "no leftovers list $1 (did the subreaper run?)" >&2
+		return 1
+	fi
+	if [ -s "$1" ]; then
+		echo "left behind by the run (pid state args):" >&2
+		cat "$1" >&2
+		return 1
+	fi
+}
+
+# assert_empty_dir DIR : fails, listing it, unless DIR holds nothing.
+assert_empty_dir() {
+	local left
+	left=$(find "$1" -mindepth 1)
+	if [ -n "$left" ]; then
+		echo "left in $1:" >&2
+		printf '%s\n' "$left" >&2
+		return 1
+	fi
+}
