@@ -4,7 +4,7 @@
  * most P of them alive with posix_spawn and waitpid, and does nothing else:
  * no output handling, no threads, no bookkeeping beyond a table of pids.
  *
- * Usage: floor [-P N] [-d] [-t SECONDS] [-k]
+ * Usage: floor [-P N] [-d] [-t SECONDS] [-k] [-T]
  *   -P N   at most N children at once (default 1)
  *   -d     direct exec: split each line on blanks and posix_spawnp the words,
  *          instead of running "/bin/sh -c LINE"
@@ -12,6 +12,10 @@
  *          process group, start nothing more and exit
  *   -k     when a child fails, SIGKILL every other child's process group,
  *          start nothing more and exit
+ *   -T     one thread per slot, each spawning and then waiting for its own
+ *          child (not with -t or -k).  posix_spawn returns only once the
+ *          child has exec'd, so one thread spawns one child at a time; P
+ *          threads overlap those waits the way a threaded runner does.
  *
  * Each child gets standard input from /dev/null (so it cannot eat the command
  * list), its own process group (so the whole tree can be killed), and
@@ -23,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -48,7 +53,8 @@ static _Noreturn void die(const char *what, int err)
 
 static _Noreturn void usage(void)
 {
-	fputs("usage: floor [-P N] [-d] [-t SECONDS] [-k] < COMMANDS\n", stderr);
+	fputs("usage: floor [-P N] [-d] [-t SECONDS] [-k] [-T] < COMMANDS\n",
+	      stderr);
 	exit(2);
 }
 
@@ -126,6 +132,89 @@ static bool reaped(pid_t pid, int status)
 	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+struct shared {
+	pthread_mutex_t lock; /* guards stdin */
+	bool direct;
+	const posix_spawnattr_t *attr;
+	const posix_spawn_file_actions_t *fa;
+	bool failed; /* under lock */
+};
+
+/* -T: one slot.  Reads a line under the lock, runs it, waits for it. */
+static void *slot_thread(void *arg)
+{
+	struct shared *sh = arg;
+	char *line = NULL, *argv[256];
+	size_t cap = 0;
+	int err;
+
+	for (;;) {
+		if ((err = pthread_mutex_lock(&sh->lock)) != 0)
+			die("pthread_mutex_lock", err);
+		ssize_t len = getline(&line, &cap, stdin);
+		if (len < 0 && ferror(stdin))
+			die("stdin", errno);
+		pthread_mutex_unlock(&sh->lock);
+		if (len < 0)
+			break;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		pid_t pid;
+		if (sh->direct) {
+			if (split(line, argv, 256) == 0)
+				continue;
+			err = posix_spawnp(&pid, argv[0], sh->fa, sh->attr, argv,
+			                   environ);
+		} else {
+			argv[0] = "sh";
+			argv[1] = "-c";
+			argv[2] = line;
+			argv[3] = NULL;
+			err = posix_spawn(&pid, "/bin/sh", sh->fa, sh->attr, argv,
+			                  environ);
+		}
+		int status = 0;
+		if (err != 0) {
+			fprintf(stderr, "floor: %s: %s\n", argv[0], strerror(err));
+			status = 127 << 8;
+		} else {
+			while (waitpid(pid, &status, 0) < 0)
+				if (errno != EINTR)
+					die("waitpid", errno);
+		}
+		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+			pthread_mutex_lock(&sh->lock);
+			sh->failed = true;
+			pthread_mutex_unlock(&sh->lock);
+		}
+	}
+	free(line);
+	return NULL;
+}
+
+/* -T: runs everything on par threads; returns true if a command failed. */
+static bool run_threads(long par, bool direct, const posix_spawnattr_t *attr,
+                        const posix_spawn_file_actions_t *fa)
+{
+	struct shared sh = {.direct = direct, .attr = attr, .fa = fa};
+	pthread_t *t = calloc((size_t)par, sizeof *t);
+	int err;
+
+	if (!t)
+		die("calloc", errno);
+	if ((err = pthread_mutex_init(&sh.lock, NULL)) != 0)
+		die("pthread_mutex_init", err);
+	for (long i = 0; i < par; i++)
+		if ((err = pthread_create(&t[i], NULL, slot_thread, &sh)) != 0)
+			die("pthread_create", err);
+	for (long i = 0; i < par; i++)
+		if ((err = pthread_join(t[i], NULL)) != 0)
+			die("pthread_join", err);
+	pthread_mutex_destroy(&sh.lock);
+	free(t);
+	return sh.failed;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -163,12 +252,12 @@ static pid_t wait_one(int *status, double deadline, const sigset_t *chld)
 int main(int argc, char **argv)
 {
 	long par = 1;
-	bool direct = false, kill_on_fail = false;
+	bool direct = false, kill_on_fail = false, threads = false;
 	double timeout = 0;
 	int opt, err;
 	char *end;
 
-	while ((opt = getopt(argc, argv, "P:dt:k")) != -1) {
+	while ((opt = getopt(argc, argv, "P:dt:kT")) != -1) {
 		switch (opt) {
 		case 'P':
 			errno = 0;
@@ -188,11 +277,14 @@ int main(int argc, char **argv)
 		case 'k':
 			kill_on_fail = true;
 			break;
+		case 'T':
+			threads = true;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (threads && (timeout > 0 || kill_on_fail)))
 		usage();
 
 	double deadline = timeout > 0 ? now() + timeout : 0;
@@ -235,6 +327,13 @@ int main(int argc, char **argv)
 		die("posix_spawn_file_actions_init", err);
 	if ((err = posix_spawn_file_actions_adddup2(&fa, devnull, 0)) != 0)
 		die("posix_spawn_file_actions_adddup2", err);
+
+	if (threads) {
+		bool any = run_threads(par, direct, &attr, &fa);
+		posix_spawn_file_actions_destroy(&fa);
+		posix_spawnattr_destroy(&attr);
+		return any ? 1 : 0;
+	}
 
 	char *line = NULL;
 	size_t cap = 0;
