@@ -56,7 +56,8 @@ static void test_order(void)
 	is_int(alloter_graph_need(g, 6, 0), -EINVAL, "node out of range");
 	is_int(alloter_graph_need(g, 0, 6), -EINVAL, "dep out of range");
 	is_int(alloter_graph_check(g, NULL, 0, NULL), 0, "no cycle");
-	is_str(drain(g, buf, sizeof buf), "2 3 5", "ready nodes in index order");
+	is_str(drain(g, buf, sizeof buf), "2 3 5",
+	       "ready nodes in index order");
 	is_int(alloter_graph_next(g, &node), 0, "none ready while deps run");
 	is_int(alloter_graph_need(g, 2, 3), -EBUSY,
 	       "need() after next() is refused");
@@ -126,7 +127,7 @@ static void test_failure(void)
 	is_int(alloter_graph_next(g, &node), 0, "6 still waits for 5");
 	alloter_graph_done(g, 5, true);
 	is_str(drain(g, buf, sizeof buf), "6",
-	       "a skipped node does not come back when its other need succeeds");
+	       "a skipped node stays skipped when its other need succeeds");
 	is_int(alloter_graph_next(g, &node), -1, "then the graph is finished");
 	alloter_graph_free(g);
 
@@ -247,10 +248,11 @@ static void test_large(void)
 			break;
 		handed++;
 	}
-	is_int(handed, N / 2, "the rest in index order, whatever the done order");
+	is_int(handed, N / 2, "the rest in index order, whatever done's order");
 	alloter_graph_free(g);
 	t = now() - t;
-	ok(t < 2.0, "100,000-node graphs in %.3fs", t);
+	/* Linear work takes well under a second; quadratic, minutes. */
+	ok(t < 10.0, "100,000-node graphs in %.3fs", t);
 }
 
 int main(void)
