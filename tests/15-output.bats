@@ -86,6 +86,9 @@ long_lines() {
 		cmds+=("L=\$(printf '%$1s' '' | tr ' ' $letter); i=0; while [ \$i -lt 200 ]; do echo \"\$L\"; i=\$((i + 1)); done")
 	done
 	alloter -q -o line -j 8 "${cmds[@]}" 2>"$T/err" | cat >"$T/out"
+	rc=${PIPESTATUS[0]}
+	echo "status $rc, $(wc -l <"$T/out") lines, stderr: $(head -c 2000 "$T/err")"
+	[ "$rc" -eq 0 ]
 	[ "$(wc -l <"$T/out")" -eq 1600 ]
 	bad=$(awk -v len="$1" '{ c = substr($0, 1, 1); s = $0; gsub(c, "", s); if (s != "" || length($0) != len) n++ } END { print n + 0 }' "$T/out")
 	[ "$bad" -eq 0 ]
