@@ -75,6 +75,10 @@ static struct settings settle(const struct options *o,
 		s.output = (enum alloter_output_mode)o->output;
 	if (s.kill_others)
 		s.fail_fast = true;
+	/* The library reads a zero grace as "the default"; a grace of 0 from
+	 * the user means SIGKILL right after SIGTERM. */
+	if (s.grace_ms == 0)
+		s.grace_ms = 1;
 	/* A shell named in the task file is wanted for every command. */
 	s.direct = !o->shell_always && !s.shell;
 	return s;

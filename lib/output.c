@@ -297,7 +297,7 @@ static int feed_line(struct al_sink *s, const char *data, size_t n)
 
 	if (whole || s->len + n > LINE_MAX_HOLD) {
 		int fd = fd_of(o, s->stream);
-		bool bol = true;
+		bool bol = !s->mid_line;
 
 		if (!last) /* a line too long to hold: out it goes, in parts */
 			whole = n;
@@ -308,6 +308,8 @@ static int feed_line(struct al_sink *s, const char *data, size_t n)
 		if (!err)
 			err = flush_stage(o, fd);
 		pthread_mutex_unlock(&o->lock);
+		/* The rest of a line sent in parts gets no second tag. */
+		s->mid_line = !bol;
 		s->len = 0;
 		data += whole;
 		n -= whole;
@@ -340,7 +342,7 @@ static int write_held(struct al_sink *s)
 {
 	alloter_output *o = s->o;
 	int fd = fd_of(o, s->stream), err;
-	bool bol = true;
+	bool bol = !s->mid_line;
 	char buf[16384];
 	ssize_t r;
 

@@ -18,6 +18,7 @@ struct al_sink {
 	                        line */
 	size_t len, cap;
 	int spill_fd;        /* group: the rest of the block, or -1 */
+	bool mid_line;       /* line: part of a line already went out */
 	uint64_t bytes;      /* everything fed */
 	int err;             /* the first error keeping output (-errno) */
 };

@@ -236,6 +236,11 @@ static int spawn(struct child *c)
 		                             p->argv, env)
 		              : posix_spawn(&c->pid, shell, &fa, &attr,
 		                            sh_argv, env);
+		/* A file without #! that the kernel will not run is a shell
+		 * script to execvp and to sh alike: hand it to the shell. */
+		if (err == ENOEXEC && p->argv && p->command)
+			err = posix_spawn(&c->pid, shell, &fa, &attr, sh_argv,
+			                  env);
 		/* EAGAIN: out of processes for now (ulimit -u).  Back off
 		 * 50 ms, 100 ms, ... unless cancelled meanwhile. */
 		if (err != EAGAIN || ++tries == SPAWN_TRIES)
