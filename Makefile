@@ -69,8 +69,9 @@ unit: all
 
 # Sanitizer builds live in their own folders so they never mix with the
 # normal objects.  ASan+UBSan cover everything; TSan covers the library.
+# ASan turns core dumps off by default; the tests check crash reports.
 check: deps-test
-	@$(MAKE) --no-print-directory O=build-asan \
+	@ASAN_OPTIONS=disable_coredump=0 $(MAKE) --no-print-directory O=build-asan \
 	  SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' test
 	@$(MAKE) --no-print-directory O=build-tsan SAN='-fsanitize=thread' all
 	@ALLOTER=$(abspath build-tsan/alloter) O=$(abspath build-tsan) tests/run unit

@@ -27,12 +27,15 @@ struct signals {
 	atomic_int first;
 };
 
+/* The interrupts, and SIGCHLD: orphans of the tasks come to alloter, a
+ * child subreaper, and are reaped as they die. */
 static void interrupt_set(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGCHLD);
 }
 
 int signals_block(void)
@@ -81,8 +84,12 @@ static void *watch(void *arg)
 			take(s, SIGPIPE);
 		}
 		if (fds[0].revents &&
-		    read(s->sfd, &si, sizeof si) == (ssize_t)sizeof si)
-			take(s, (int)si.ssi_signo);
+		    read(s->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+			if (si.ssi_signo == SIGCHLD)
+				alloter_proc_reap_orphans();
+			else
+				take(s, (int)si.ssi_signo);
+		}
 	}
 	return NULL;
 }

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "leaders.h"
 #include "output.h"
 
 extern char **environ;
@@ -231,6 +232,7 @@ static int spawn(struct child *c)
 		goto out_attr;
 	if ((err = spawn_setup(c, &attr, &fa, wr)))
 		goto out_fa;
+	al_spawn_begin();
 	for (;;) {
 		err = p->argv ? posix_spawnp(&c->pid, p->argv[0], &fa, &attr,
 		                             p->argv, env)
@@ -250,6 +252,7 @@ static int spawn(struct child *c)
 		if (poll(&pf, 1, 50 << (tries - 1)) > 0)
 			break;
 	}
+	al_spawn_end(err ? 0 : c->pid);
 out_fa:
 	posix_spawn_file_actions_destroy(&fa);
 out_attr:
@@ -330,14 +333,17 @@ static int min_timeout(int t, int64_t at, int64_t now)
 static void reap(struct child *c)
 {
 	int st;
-	pid_t r;
+	pid_t r = al_reap_leader(c->pid, &st);
 
-	do
-		r = waitpid(c->pid, &st, WNOHANG);
-	while (r < 0 && errno == EINTR);
 	if (r == c->pid) {
 		c->reaped = true;
 		c->status = st;
+	} else if (r < 0 && errno == ECHILD) {
+		/* Someone else took it (a waitpid(-1) in the program): the
+		 * status is lost; call it a failure rather than wait for
+		 * ever. */
+		c->reaped = true;
+		c->status = 255 << 8;
 	}
 }
 
@@ -416,10 +422,11 @@ static void supervise(struct child *c)
 			/* Cannot wait: make sure the group dies, then go. */
 			if (!c->killed)
 				kill_now(c);
-			if (!c->reaped)
-				while (waitpid(c->pid, &c->status, 0) < 0 &&
-				       errno == EINTR)
-					;
+			while (!c->reaped) {
+				struct timespec ts = {0, GROUP_POLL_MS * 1000000};
+				nanosleep(&ts, NULL);
+				reap(c);
+			}
 			return;
 		}
 		for (int i = 0; i < 2; i++)

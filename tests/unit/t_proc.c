@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -124,6 +125,24 @@ int main(void)
 	ok(now_ms() - t0 < 3000, "a fired handle terminates the task");
 	is_str(said(p), "terminated: another task failed", "and says why");
 	alloter_cancel_free(cancel);
+
+	/* A subreaper inherits the task's orphan; the sweep reaps it, and
+	 * leaves a running task's own leader alone. */
+	{
+		struct alloter_proc q = {.command = "(sleep 0.1 &)"};
+		int reaped = 0;
+
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		alloter_cancel_new(&cancel, NULL);
+		alloter_proc_run(&q, cancel);
+		for (int i = 0; i < 100 && !reaped; i++) {
+			usleep(20000);
+			reaped = alloter_proc_reap_orphans();
+		}
+		is_int(reaped, 1, "an orphan of a task is reaped by the sweep");
+		alloter_cancel_free(cancel);
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
+	}
 
 	/* Captured output in group mode: bytes counted, block written. */
 	{
