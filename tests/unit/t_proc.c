@@ -129,7 +129,7 @@ int main(void)
 	/* A subreaper inherits the task's orphan; the sweep reaps it, and
 	 * leaves a running task's own leader alone. */
 	{
-		struct alloter_proc q = {.command = "(sleep 0.1 &)"};
+		struct alloter_proc q = {.command = "(setsid sleep 0.1 &)"};
 		int reaped = 0;
 
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
