@@ -129,7 +129,8 @@ int main(void)
 	/* A subreaper inherits the task's orphan; the sweep reaps it, and
 	 * leaves a running task's own leader alone. */
 	{
-		struct alloter_proc q = {.command = "(setsid sleep 0.1 &)"};
+		/* The pause lets setsid run before the leader exits. */
+		struct alloter_proc q = {.command = "setsid sleep 0.3 & sleep 0.1"};
 		int reaped = 0;
 
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
