@@ -13,6 +13,7 @@
 #include "hosts.h"
 #include "joblog.h"
 #include "options.h"
+#include "place.h"
 #include "progress.h"
 #include "reaper.h"
 #include "report.h"
@@ -158,7 +159,7 @@ static int exit_status(const struct run *r, int sig, int err)
 
 /* Reads -S, --hosts-file and --ssh; returns 0 or an exit status. */
 static int load_hosts(struct hosts *h, const struct options *o,
-                      int64_t grace_ms)
+                      const struct alloter_taskfile *tf, int64_t grace_ms)
 {
 	char msg[1024];
 	int err = 0;
@@ -168,6 +169,9 @@ static int load_hosts(struct hosts *h, const struct options *o,
 		err = hosts_add_list(h, o->hosts, msg, sizeof msg);
 	if (!err && o->hosts_file)
 		err = hosts_add_file(h, o->hosts_file, msg, sizeof msg);
+	/* The task file's hosts, unless the command line gave some. */
+	for (char **e = tf && !h->n ? tf->hosts : NULL; !err && e && *e; e++)
+		err = hosts_add_list(h, *e, msg, sizeof msg);
 	if (!err && (err = hosts_set_ssh(h, o->ssh ? o->ssh : "ssh")) == -EINVAL)
 		snprintf(msg, sizeof msg, "--ssh: empty command");
 	if (err == -ENOMEM)
@@ -176,6 +180,27 @@ static int load_hosts(struct hosts *h, const struct options *o,
 		return 0;
 	fprintf(stderr, "alloter: %s\n", msg);
 	return 2;
+}
+
+/* Every host a task is pinned to must be one of the run's. */
+static int check_pins(const struct run *r)
+{
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		for (char **p = r->jobs[i].pins; p && *p; p++) {
+			bool found = false;
+
+			for (size_t k = 0; r->hosts && k < r->hosts->n; k++)
+				found |= place_host_matches(&r->hosts->v[k], *p);
+			if (!found) {
+				fprintf(stderr, "alloter: task '%s': host '%s' is "
+				        "not among the run's hosts (give them "
+				        "with -S, --hosts-file or hosts:)\n",
+				        r->jobs[i].name, *p);
+				return 2;
+			}
+		}
+	}
+	return 0;
 }
 
 static void say_stderr(void *ud, const char *msg)
@@ -237,8 +262,8 @@ int main(int argc, char **argv)
 		        strerror(-err));
 
 	r.set = settle(&o, tf);
-	if (o.hosts || o.hosts_file) {
-		if ((status = load_hosts(&hosts, &o, r.set.grace_ms)))
+	if (o.hosts || o.hosts_file || (tf && tf->hosts)) {
+		if ((status = load_hosts(&hosts, &o, tf, r.set.grace_ms)))
 			goto out;
 		r.hosts = &hosts;
 		/* Each host's slots bound the run; -j adds an overall bound. */
@@ -266,6 +291,8 @@ int main(int argc, char **argv)
 		run_from_stream(&r, 0);
 	if (err)
 		goto fail;
+	if ((status = check_pins(&r)))
+		goto out;
 	if (o.dry_run) {
 		status = run_dry(&r);
 		goto out;

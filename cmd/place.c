@@ -14,9 +14,29 @@
 #include "place.h"
 #include "remote.h"
 
-/* The host with the most free slots, or NULL; *none says that no host is
- * up at all. */
-static struct host *free_host(struct run *r, bool *none)
+/* Whether pin names host h: its entry as given, its [user@]host, or the
+ * bare host name. */
+bool place_host_matches(const struct host *h, const char *pin)
+{
+	const char *at = strchr(h->dest, '@');
+
+	return strcmp(pin, h->name) == 0 || strcmp(pin, h->dest) == 0 ||
+	       (at && strcmp(pin, at + 1) == 0);
+}
+
+static bool allowed(const struct job *j, const struct host *h)
+{
+	if (!j || !j->pins)
+		return true;
+	for (char **p = j->pins; *p; p++)
+		if (place_host_matches(h, *p))
+			return true;
+	return false;
+}
+
+/* The allowed host with the most free slots, or NULL; *none says that no
+ * allowed host is up at all. */
+static struct host *free_host(struct run *r, const struct job *j, bool *none)
 {
 	struct host *best = NULL;
 
@@ -24,7 +44,7 @@ static struct host *free_host(struct run *r, bool *none)
 	for (size_t i = 0; i < r->hosts->n; i++) {
 		struct host *h = &r->hosts->v[i];
 
-		if (h->down)
+		if (h->down || !allowed(j, h))
 			continue;
 		*none = false;
 		if (h->running < h->slots &&
@@ -144,14 +164,13 @@ void place_assign(struct run *r, struct job *j, struct host *h,
 }
 
 /* When there are hosts, a task is taken only when one has a free slot. */
-bool place_slot_free(struct run *r, struct host **h)
+bool place_slot_free(struct run *r, const struct job *j, struct host **h)
 {
 	bool none;
 
 	*h = NULL;
 	if (!r->hosts)
 		return true;
-	*h = free_host(r, &none);
+	*h = free_host(r, j, &none);
 	return *h || none;
 }
-

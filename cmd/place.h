@@ -6,9 +6,12 @@
 
 #include "run.h"
 
-/* Whether a task may be taken now: true with no hosts; with hosts, when
- * one has a free slot (in *h) or none is up at all (*h NULL). */
-bool place_slot_free(struct run *r, struct host **h);
+/* Whether task j (NULL: any task) may start now: true with no hosts; with
+ * hosts, when one it may use has a free slot (in *h) or none it may use is
+ * up at all (*h NULL: it will fail). */
+bool place_slot_free(struct run *r, const struct job *j, struct host **h);
+/* Whether a host: or hosts: entry of a task file names host h. */
+bool place_host_matches(const struct host *h, const char *pin);
 /* Sets up j to run on h and fills in its task; without hosts, the plain
  * process task; with no host up, a task that fails at once. */
 void place_assign(struct run *r, struct job *j, struct host *h,

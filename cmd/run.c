@@ -105,24 +105,48 @@ static bool retryable(const struct job *j)
 
 /* ---- hosts ---- */
 
-/* Job ids waiting to run again (a retry, or a move to another host). */
+/* Job ids waiting to run again (a retry, a move to another host, or a
+ * task set aside until its host has a free slot), in a ring. */
+static int ring_room(struct run *r)
+{
+	size_t cap = r->retry_cap ? r->retry_cap * 2 : 16;
+	size_t *v;
+
+	if (r->retry_len < r->retry_cap)
+		return 0;
+	v = malloc(cap * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->retry_len; i++)
+		v[i] = r->retry[(r->retry_head + i) % r->retry_cap];
+	free(r->retry);
+	r->retry = v;
+	r->retry_cap = cap;
+	r->retry_head = 0;
+	return 0;
+}
+
 static int requeue(struct run *r, size_t id)
 {
-	if (r->retry_len == r->retry_cap) {
-		size_t cap = r->retry_cap ? r->retry_cap * 2 : 16;
-		size_t *v = malloc(cap * sizeof *v);
+	int err = ring_room(r);
 
-		if (!v)
-			return -ENOMEM;
-		for (size_t i = 0; i < r->retry_len; i++)
-			v[i] = r->retry[(r->retry_head + i) % r->retry_cap];
-		free(r->retry);
-		r->retry = v;
-		r->retry_cap = cap;
-		r->retry_head = 0;
+	if (!err)
+		r->retry[(r->retry_head + r->retry_len++) % r->retry_cap] = id;
+	return err;
+}
+
+/* Puts id first in line. */
+static int requeue_front(struct run *r, size_t id)
+{
+	int err = ring_room(r);
+
+	if (!err) {
+		r->retry_head = (r->retry_head + r->retry_cap - 1) %
+		                r->retry_cap;
+		r->retry[r->retry_head] = id;
+		r->retry_len++;
 	}
-	r->retry[(r->retry_head + r->retry_len++) % r->retry_cap] = id;
-	return 0;
+	return err;
 }
 
 static bool dequeue(struct run *r, size_t *id)
@@ -201,24 +225,63 @@ static void job_skipped(struct run *r, struct job *j)
 
 /* ---- tasks known up front ---- */
 
+/* With hosts, a task pinned to busy hosts waits aside while later tasks
+ * take the free slots; this many at most per call. */
+#define PARKED_MAX 64
+
+/* The next task that can start now, in retry-then-graph order, or
+ * SIZE_MAX; *n_park tasks were set aside in park[]. */
+static size_t take_next(struct run *r, struct host **h, size_t *park,
+                        size_t *n_park, int *why)
+{
+	size_t k;
+
+	for (;;) {
+		if (!place_slot_free(r, NULL, h)) {
+			*why = ALLOTER_NEXT_WAIT;
+			return SIZE_MAX;
+		}
+		if (!dequeue(r, &k)) {
+			int n = alloter_graph_next(r->graph, &k);
+
+			/* While a task runs, it may yet come back. */
+			*why = n == 0 || (n < 0 && (r->running > 0 || *n_park))
+			               ? ALLOTER_NEXT_WAIT : ALLOTER_NEXT_END;
+			if (n != 1)
+				return SIZE_MAX;
+		}
+		if (place_slot_free(r, &r->jobs[k], h))
+			return k;
+		park[(*n_park)++] = k;
+		if (*n_park == PARKED_MAX) {
+			*why = ALLOTER_NEXT_WAIT;
+			return SIZE_MAX;
+		}
+	}
+}
+
 static int list_next(void *ud, struct alloter_task *task, size_t *id)
 {
 	struct run *r = ud;
+	size_t park[PARKED_MAX], n_park = 0, k;
 	struct host *h;
 	struct job *j;
-	size_t k;
+	int why = ALLOTER_NEXT_TASK;
 
-	if (!place_slot_free(r, &h))
-		return ALLOTER_NEXT_WAIT;
-	if (!dequeue(r, &k)) {
-		int n = alloter_graph_next(r->graph, &k);
+	k = take_next(r, &h, park, &n_park, &why);
+	/* The parked go back to the front, in their order.  Without memory
+	 * for that, a parked task is failed rather than lost. */
+	while (n_park > 0) {
+		size_t p = park[--n_park];
 
-		/* While a task runs, it may yet come back for a retry. */
-		if (n == 0 || (n < 0 && r->running > 0))
-			return ALLOTER_NEXT_WAIT;
-		if (n < 0)
-			return ALLOTER_NEXT_END;
+		if (requeue_front(r, p)) {
+			r->jobs[p].state = JOB_FAILED;
+			r->failed++;
+			alloter_graph_done(r->graph, p, false);
+		}
 	}
+	if (k == SIZE_MAX)
+		return why;
 	j = &r->jobs[k];
 	r->running++;
 	j->attempts++;
@@ -289,6 +352,7 @@ int run_from_taskfile(struct run *r, const struct alloter_taskfile *tf)
 
 		job_init(r, j, i + 1, d->name, d->run);
 		j->retries = d->retries;
+		j->pins = d->hosts;
 		j->proc.env = d->env;
 		/* The shell would search the task's own PATH. */
 		for (char **e = d->env; e && *e && j->proc.argv; e++)
@@ -321,7 +385,7 @@ static int stream_next(void *ud, struct alloter_task *task, size_t *id)
 	size_t again;
 	int n;
 
-	if (!place_slot_free(r, &h))
+	if (!place_slot_free(r, NULL, &h))
 		return ALLOTER_NEXT_WAIT;
 	if (dequeue(r, &again)) {
 		j = (struct job *)(uintptr_t)again;

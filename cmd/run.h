@@ -44,6 +44,7 @@ struct job {
 	int attempts, retries;
 	enum job_state state;
 	/* Where the current attempt runs, when there are hosts: */
+	char **pins;            /* the hosts it may use (task file), or NULL */
 	struct host *host;
 	char **rargv;           /* ssh's command line, or NULL */
 	char *payload;          /* what the remote wrapper reads */

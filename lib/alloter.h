@@ -319,6 +319,8 @@ struct alloter_taskdef {
 	int retries;       /* 0: none */
 	char **env;        /* NAME=value, NULL-ended; file-level env first */
 	char *cwd;         /* resolved against the file's folder; NULL: none */
+	char **hosts;      /* host: or hosts: the hosts it may run on, as
+	                      written; NULL-ended, or NULL for any */
 	int line, col;     /* where the task is defined */
 };
 
@@ -329,6 +331,7 @@ struct alloter_taskfile {
 	int fail_fast, kill_others, tag; /* -1, 0 or 1 */
 	int output;                      /* -1 or an alloter_output_mode */
 	char *shell;
+	char **hosts;                    /* hosts: entries, NULL-ended; or NULL */
 	struct alloter_taskdef *tasks;
 	size_t n_tasks;
 };

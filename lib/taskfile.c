@@ -16,17 +16,18 @@
 
 enum top_key {
 	K_LIMIT, K_TIMEOUT, K_TASK_TIMEOUT, K_FAIL_FAST, K_KILL_OTHERS,
-	K_GRACE, K_OUTPUT, K_TAG, K_SHELL, K_ENV, K_TASKS, N_TOP
+	K_GRACE, K_OUTPUT, K_TAG, K_SHELL, K_ENV, K_TASKS, K_HOSTS, N_TOP
 };
 static const char *const top_keys[N_TOP] = {
 	"limit", "timeout", "task_timeout", "fail_fast", "kill_others",
-	"grace", "output", "tag", "shell", "env", "tasks",
+	"grace", "output", "tag", "shell", "env", "tasks", "hosts",
 };
 
 enum task_key { T_NAME, T_RUN, T_NEEDS, T_TIMEOUT, T_RETRIES, T_ENV, T_CWD,
-	        N_TASK };
+	        T_HOST, T_HOSTS, N_TASK };
 static const char *const task_keys[N_TASK] = {
-	"name", "run", "needs", "timeout", "retries", "env", "cwd",
+	"name", "run", "needs", "timeout", "retries", "env", "cwd", "host",
+	"hosts",
 };
 
 /* In the order of enum alloter_output_mode. */
@@ -179,6 +180,36 @@ static int task_cwd(struct ctx *c, struct alloter_taskdef *t, uint32_t v)
 	return 0;
 }
 
+/* A string or a list of strings (hosts), as a NULL-ended array. */
+static int string_list(struct ctx *c, uint32_t v, const char *key,
+                       char ***out)
+{
+	const struct al_ynode *n = al_ynode(c->y.d, v);
+	size_t count = n->type == AL_YSEQ ? n->n : 1;
+	char **list;
+	int r = 0;
+
+	if (n->type == AL_YMAP)
+		return al_yfail(&c->y, v, "%s: expected a host or a list of "
+		                "them, got a mapping", key);
+	list = calloc(count + 1, sizeof *list);
+	if (!list)
+		return -ENOMEM;
+	*out = list;
+	for (size_t i = 0; i < count && !r; i++)
+		r = al_ystring(&c->y, n->type == AL_YSEQ ? al_ykid(c->y.d, v, i)
+		                                         : v,
+		               key, "a host", &list[i]);
+	return r;
+}
+
+static void free_list(char **list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		free(list[i]);
+	free(list);
+}
+
 /* needs is a name or a list of names; they are looked up once every task
  * is known. */
 static int check_needs(struct ctx *c, uint32_t v)
@@ -284,6 +315,13 @@ static int task(struct ctx *c, size_t i, uint32_t node, uint32_t key)
 	r = task_env(c, t, val[T_ENV]);
 	if (!r && val[T_CWD] != AL_YNONE)
 		r = task_cwd(c, t, val[T_CWD]);
+	if (!r && val[T_HOST] != AL_YNONE && val[T_HOSTS] != AL_YNONE)
+		return al_yfail(&c->y, seen[T_HOSTS], "task '%s': give host or "
+		                "hosts, not both", q);
+	if (!r && val[T_HOST] != AL_YNONE)
+		r = string_list(c, val[T_HOST], "host", &t->hosts);
+	if (!r && val[T_HOSTS] != AL_YNONE)
+		r = string_list(c, val[T_HOSTS], "hosts", &t->hosts);
 	return r;
 }
 
@@ -498,6 +536,7 @@ static int top(struct ctx *c, uint32_t root)
 	SET(K_SHELL, al_ystring(&c->y, val[K_SHELL], "shell", "a program",
 	                        &tf->shell));
 	SET(K_ENV, env_map(c, val[K_ENV], &c->file_env));
+	SET(K_HOSTS, string_list(c, val[K_HOSTS], "hosts", &tf->hosts));
 #undef SET
 	if (val[K_TASKS] == AL_YNONE)
 		return al_yfail(&c->y, root, "no tasks");
@@ -641,12 +680,12 @@ void alloter_taskfile_free(struct alloter_taskfile *tf)
 		free(t->name);
 		free(t->run);
 		free(t->needs);
-		for (size_t k = 0; t->env && t->env[k]; k++)
-			free(t->env[k]);
-		free(t->env);
+		free_list(t->hosts);
+		free_list(t->env);
 		free(t->cwd);
 	}
 	free(tf->tasks);
 	free(tf->shell);
+	free_list(tf->hosts);
 	free(tf);
 }

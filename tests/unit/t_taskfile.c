@@ -485,6 +485,34 @@ static void test_limits(void)
 	free(s);
 }
 
+/* hosts: at the top, and host: or hosts: in a task (remote runs). */
+static void test_hosts(void)
+{
+	struct alloter_taskfile *tf = NULL;
+	int r = parse("hosts: [4/build1, ':']\n"
+	              "tasks:\n"
+	              "  - {run: a, host: build1}\n"
+	              "  - {run: b, hosts: [build1, ':']}\n"
+	              "  - c\n", &tf);
+
+	ok(r == 0 && tf, "hosts and pins load");
+	if (r == 0) {
+		ok(tf->hosts && !strcmp(tf->hosts[0], "4/build1") &&
+		   !strcmp(tf->hosts[1], ":") && !tf->hosts[2],
+		   "the top-level hosts, as written");
+		ok(tf->tasks[0].hosts && !strcmp(tf->tasks[0].hosts[0], "build1")
+		   && !tf->tasks[0].hosts[1], "host: is a one-host list");
+		ok(tf->tasks[1].hosts && !strcmp(tf->tasks[1].hosts[1], ":"),
+		   "hosts: keeps every entry");
+		ok(!tf->tasks[2].hosts, "a task without pins may run anywhere");
+	}
+	alloter_taskfile_free(tf);
+	refused("tasks:\n  - {run: a, host: x, hosts: [y]}\n", 2, 23,
+	        "give host or hosts, not both", "host and hosts together");
+	refused("hosts: {a: b}\ntasks: [a]\n", 1, 8,
+	        "hosts: expected a host or a list of them", "hosts as a map");
+}
+
 int main(void)
 {
 	char path[128];
@@ -506,6 +534,7 @@ int main(void)
 	test_errors();
 	test_io();
 	test_limits();
+	test_hosts();
 
 	static const char *const files[] = {"tasks.yaml", "afile",
 	                                    "stdin.yaml", "tests", "sub"};
