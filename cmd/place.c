@@ -125,6 +125,13 @@ int place_release(struct run *r, struct job *j)
 		 * say it as a crash, as for a local task. */
 		res->status = ALLOTER_PROC_SIGNALED;
 		res->signo = res->exit_code - 128;
+		res->exit_code = 0;
+	} else if (res->status == ALLOTER_PROC_TIMED_OUT ||
+	           res->status == ALLOTER_PROC_TERMINATED) {
+		/* What ended here was ssh (255); what the task got there was
+		 * the watchdog's SIGTERM, which is what a local task shows. */
+		res->exit_code = 0;
+		res->signo = SIGTERM;
 	}
 	unlink(j->log);
 	j->log[0] = '\0';

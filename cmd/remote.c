@@ -23,7 +23,9 @@
 /* $1 is the grace period in seconds.  The watchdog ignores TERM so that it
  * survives its own group's TERM and can follow with KILL; it holds none of
  * the session's output, so it never keeps the connection open, and it is
- * killed outright once the task ends on its own. */
+ * killed outright once the task ends on its own.  wait's own stderr is
+ * dropped: dash says "Segmentation fault" there, which a local task's
+ * output would not hold. */
 static const char wrapper[] =
 	"exec 3<&0 </dev/null\n"
 	"IFS= read -r n <&3 || exit 125\n"
@@ -39,7 +41,7 @@ static const char wrapper[] =
 	" kill -s KILL -- -\"$g\") >/dev/null 2>&1 &\n"
 	"w=$!\n"
 	"exec 3<&-\n"
-	"wait \"$p\"\n"
+	"wait \"$p\" 2>/dev/null\n"
 	"s=$?\n"
 	"kill -s KILL \"$w\" 2>/dev/null\n"
 	"exit \"$s\"\n";
