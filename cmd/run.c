@@ -177,6 +177,10 @@ static int job_done(struct run *r, struct job *j,
 	int verdict = ALLOTER_FINAL;
 
 	r->running--;
+	if (o->state == ALLOTER_FAILED && o->err < 0) /* never started */
+		j->proc.result = (struct alloter_proc_result){
+			.status = ALLOTER_PROC_SPAWN_FAILED, .err = -o->err,
+			.start_ns = o->start_ns};
 	if (j->host && place_release(r, j) == ALLOTER_RETRY)
 		return ALLOTER_RETRY; /* it goes to another host */
 	joblog_attempt(r->joblog, j);

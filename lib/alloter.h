@@ -96,7 +96,8 @@ enum alloter_state {
 
 struct alloter_outcome {
 	enum alloter_state state;
-	int err;             /* what the task returned */
+	int err;             /* what the task returned; a negative errno
+	                        when it could not be started at all */
 	int64_t start_ns;    /* wall-clock start, ns since the Unix epoch */
 	int64_t duration_ns; /* monotonic run time */
 };

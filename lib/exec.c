@@ -143,8 +143,10 @@ static void stop(struct run *r, int reason)
 }
 
 /* Starts tasks until the limit, the feed or a stop says otherwise.  A task
- * that cannot be handed to the pool ends at once as failed, with the error
- * as its err, through the same done queue as every other. */
+ * that cannot be handed to the pool (no thread can be started) ends at once
+ * as failed, with the negative errno as its err, through the same done
+ * queue as every other; fail-fast decides, as for any failure, whether the
+ * rest still start. */
 static int start_tasks(struct run *r, alloter_pool *pool)
 {
 	int limit = r->opts->limit;
@@ -176,7 +178,6 @@ static int start_tasks(struct run *r, alloter_pool *pool)
 				s->o.err = err;
 				s->o.start_ns = clock_ns(CLOCK_REALTIME);
 				queue_done(&r->b, s);
-				stop(r, ALLOTER_CANCEL_FAILURE);
 			}
 		}
 	}
