@@ -16,11 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "output.h"
 
-#define HOLD_BYTES (64 * 1024)    /* group: kept in memory before spilling */
+/* Group mode keeps a task's output in memory up to HOLD_BYTES, then spills
+ * the rest to a file, so memory stays bounded whatever tasks print. */
+#define HOLD_BYTES (64 * 1024)
 #define LINE_MAX_HOLD (1 << 20)   /* line: a longer line goes out in parts */
 #define STAGE_BYTES (64 * 1024)
 
@@ -337,30 +340,88 @@ int al_sink_feed(struct al_sink *s, const char *data, size_t n)
 	return err;
 }
 
+/* Copies the spill file to fd in the kernel (sendfile), when nothing has
+ * to be added to the lines; returns 0, a negative errno value, or 1 when
+ * sendfile cannot serve this pair of files and the caller must copy. */
+static int send_spill(alloter_output *o, int fd, int spill_fd)
+{
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t n = sendfile(fd, spill_fd, &off, 1 << 30);
+
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
+		if ((errno == EINVAL || errno == ENOSYS) && off == 0)
+			return 1;
+		if (errno == EPIPE)
+			return write_all(o, fd, "", 1); /* marks it broken */
+		return -errno;
+	}
+}
+
 /* Writes one sink's held output; called with the lock held. */
 static int write_held(struct al_sink *s)
 {
 	alloter_output *o = s->o;
 	int fd = fd_of(o, s->stream), err;
 	bool bol = !s->mid_line;
-	char buf[16384];
+	char buf[65536];
 	ssize_t r;
 
 	err = emit(o, fd, s, s->buf, s->len, &bol);
-	if (s->spill_fd >= 0 && !err) {
-		if (lseek(s->spill_fd, 0, SEEK_SET) < 0)
-			err = -errno;
+	if (!err)
+		err = flush_stage(o, fd);
+	if (s->spill_fd >= 0 && !err && !s->prefix &&
+	    !atomic_load(&o->broken))
+		err = send_spill(o, fd, s->spill_fd);
+	else if (s->spill_fd >= 0 && !err)
+		err = 1;
+	if (err == 1) { /* copy it, tagging lines on the way */
+		err = lseek(s->spill_fd, 0, SEEK_SET) < 0 ? -errno : 0;
 		while (!err && (r = read(s->spill_fd, buf, sizeof buf)) != 0) {
 			if (r < 0 && errno == EINTR)
 				continue;
 			err = r < 0 ? -errno : emit(o, fd, s, buf, (size_t)r,
 			                            &bol);
 		}
+		if (!err)
+			err = flush_stage(o, fd);
 	}
-	if (!err)
-		err = flush_stage(o, fd);
 	o->staged = 0;
 	return err;
+}
+
+ssize_t al_sink_splice(struct al_sink *s, int pipe_fd)
+{
+	ssize_t n;
+
+	if (s->o->opts.mode != ALLOTER_OUTPUT_GROUP || s->spill_fd < 0 ||
+	    s->err)
+		return -ENOTSUP;
+	n = splice(pipe_fd, NULL, s->spill_fd, NULL, 1 << 20,
+	           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n > 0) {
+		s->bytes += (uint64_t)n;
+		return n;
+	}
+	if (n == 0)
+		return 0;
+	if (errno == EINVAL) /* a file system that takes no splice */
+		return -ENOTSUP;
+	if (errno != EAGAIN && errno != EINTR)
+		s->err = -errno; /* e.g. ENOSPC: the output is lost */
+	return -errno;
 }
 
 static void release(struct al_sink *s)

@@ -6,6 +6,8 @@
 #ifndef AL_OUTPUT_H
 #define AL_OUTPUT_H
 
+#include <sys/types.h>
+
 #include "alloter.h"
 
 struct al_sink {
@@ -30,6 +32,12 @@ int al_sink_init(struct al_sink *s, alloter_output *o, int stream,
  * unlinked file past a small buffer); line mode writes every complete line
  * and keeps the rest.  Returns 0 or the sink's error. */
 int al_sink_feed(struct al_sink *s, const char *data, size_t n);
+/* Group mode, once the sink spills to a file: moves what the pipe holds
+ * into the file without copying through user space.  Returns the bytes
+ * moved, 0 at end of file, -EAGAIN when the pipe is empty, -ENOTSUP when
+ * this sink cannot take it (read and feed instead), or another negative
+ * errno (the output is then lost, and the sink says so). */
+ssize_t al_sink_splice(struct al_sink *s, int pipe_fd);
 /* Writes what is left: group mode both blocks, stdout's then stderr's,
  * under one hold of the lock (or, with keep-order, hands them to the output
  * to hold); line mode the partial lines.  Releases the sinks' memory and

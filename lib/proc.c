@@ -42,6 +42,8 @@ extern char **environ;
 #define GROUP_POLL_MS 10    /* how often to look at a leaderless group */
 #define SPAWN_TRIES 6       /* EAGAIN from fork: back off and try again */
 #define STDIN_MAX (60 * 1024) /* below any pipe's buffer (64 KiB on Linux) */
+#define PIPE_BYTES (1 << 20)
+#define DRAIN_BYTES (1 << 20)
 
 struct child {
 	struct alloter_proc *p;
@@ -195,6 +197,11 @@ static int spawn(struct child *c)
 				err = errno;
 				goto out_pipes;
 			}
+			/* A bigger pipe lets a chatty task write on while
+			 * we are busy, and wakes us far less often.  It is a
+			 * wish: past the system's pipe limits it is refused,
+			 * and the default size works as well. */
+			fcntl(fds[0], F_SETPIPE_SZ, PIPE_BYTES);
 		}
 	}
 	if (p->stdin_pipe) {
@@ -297,17 +304,30 @@ static void kill_now(struct child *c)
 	c->give_up_at = now_ms() + GIVE_UP_MS;
 }
 
-/* Takes what one pipe holds; with all set, until it is empty. */
+/* Takes what one pipe holds: with all set, until it is empty; else up to
+ * DRAIN_BYTES, so that a task that never stops writing cannot keep us from
+ * its deadline and the cancellation handle. */
 static void drain(struct child *c, int i, bool all)
 {
 	char buf[65536];
+	size_t taken = 0;
 
 	while (c->pipe[i] >= 0) {
-		ssize_t n = read(c->pipe[i], buf, sizeof buf);
+		/* Big group output goes from the pipe to its spill file in
+		 * the kernel; the rest through buf. */
+		ssize_t n = al_sink_splice(&c->sink[i], c->pipe[i]);
 
+		if (n == -ENOTSUP || (n < 0 && n != -EAGAIN && n != -EINTR)) {
+			n = read(c->pipe[i], buf, sizeof buf);
+			if (n > 0)
+				al_sink_feed(&c->sink[i], buf, (size_t)n);
+		} else if (n < 0) {
+			errno = (int)-n;
+			n = -1;
+		}
 		if (n > 0) {
-			al_sink_feed(&c->sink[i], buf, (size_t)n);
-			if (!all)
+			taken += (size_t)n;
+			if (!all && taken >= DRAIN_BYTES)
 				return;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
