@@ -570,8 +570,9 @@ int alloter_taskfile_parse(const char *buf, size_t len, const char *name,
 	tf->timeout_ms = tf->task_timeout_ms = tf->grace_ms = -1;
 	c.tf = tf;
 	r = al_ydoc_load(&doc, buf, len, diag);
+	/* An empty file still gets a place, 1:1, like any other error. */
 	if (!r && doc.root == AL_YNONE)
-		r = al_diag(diag, 0, 0, "no tasks");
+		r = al_diag(diag, 1, 1, "no tasks");
 	else if (!r)
 		r = top(&c, doc.root);
 	if (r == -ENOMEM)

@@ -391,7 +391,9 @@ static int close_collection(struct builder *b)
 	if (!kids)
 		return -ENOMEM;
 	d->kids = kids;
-	memcpy(d->kids + d->n_kids, b->pending + f->kid0, k * sizeof *d->kids);
+	if (k) /* an empty collection may have nothing pending at all */
+		memcpy(d->kids + d->n_kids, b->pending + f->kid0,
+		       k * sizeof *d->kids);
 	n->off = (uint32_t)d->n_kids;
 	n->n = (uint32_t)k;
 	d->n_kids += k;

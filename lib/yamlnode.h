@@ -72,7 +72,8 @@ static inline const struct al_ynode *al_ynode(const struct al_ydoc *d,
 }
 static inline const char *al_ytext(const struct al_ydoc *d, uint32_t id)
 {
-	return d->text + d->nodes[id].off;
+	/* A document without a scalar has no text at all. */
+	return d->text ? d->text + d->nodes[id].off : "";
 }
 static inline uint32_t al_ykid(const struct al_ydoc *d, uint32_t id, size_t i)
 {

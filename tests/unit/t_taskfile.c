@@ -318,8 +318,8 @@ static void test_errors(void)
 	        "name: not allowed when tasks is a mapping", "name in a map");
 	refused("limit: 1\nlimit: 2\ntasks: [a]\n", 2, 1,
 	        "duplicate key 'limit' (first at 1:1)", "duplicate key");
-	refused("", 0, 0, "no tasks", "empty file");
-	refused("# nothing\n", 0, 0, "no tasks", "comments only");
+	refused("", 1, 1, "no tasks", "empty file");
+	refused("# nothing\n", 1, 1, "no tasks", "comments only");
 	refused("limit: 2\n", 1, 1, "no tasks", "no tasks key");
 	refused("tasks: []\n", 1, 8, "no tasks", "empty task list");
 	refused("tasks: 5\n", 1, 8,
