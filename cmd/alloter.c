@@ -238,11 +238,6 @@ int main(int argc, char **argv)
 	alloter_pool *pool = NULL;
 	int status, err, sig;
 
-	if ((err = signals_block())) {
-		fprintf(stderr, "alloter: cannot block signals: %s\n",
-		        strerror(-err));
-		return 2;
-	}
 	status = options_parse(&o, argc, argv);
 	if (status != OPTIONS_RUN)
 		return status;
@@ -252,8 +247,16 @@ int main(int argc, char **argv)
 		        "information.\n");
 		return 2;
 	}
+	/* Until here the signals keep their default effect, so an interrupt
+	 * ends a slow read of the task file at once; nothing has run yet. */
 	if (o.file && (status = load_taskfile(o.file, &tf)))
 		return status;
+	if ((err = signals_block())) {
+		fprintf(stderr, "alloter: cannot block signals: %s\n",
+		        strerror(-err));
+		alloter_taskfile_free(tf);
+		return 2;
+	}
 	/* Orphans of our tasks come to us rather than to init, so they can
 	 * be reaped at once, no zombie keeps a task's group alive, and those
 	 * that escaped their group can still be found. */

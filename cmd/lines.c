@@ -48,7 +48,7 @@ static int make_room(struct lines *l)
 	return 0;
 }
 
-int lines_next(struct lines *l, char **line)
+int lines_next(struct lines *l, char **line, size_t *len)
 {
 	for (;;) {
 		char *nl = l->end > l->scan
@@ -62,6 +62,7 @@ int lines_next(struct lines *l, char **line)
 		if (nl) {
 			*nl = '\0';
 			*line = l->buf + l->start;
+			*len = (size_t)(nl - *line);
 			l->start = l->scan = (size_t)(nl - l->buf) + 1;
 			return 1;
 		}
@@ -71,6 +72,7 @@ int lines_next(struct lines *l, char **line)
 				return LINES_END;
 			l->buf[l->end] = '\0'; /* cap + 1 bytes exist */
 			*line = l->buf + l->start;
+			*len = l->end - l->start;
 			l->start = l->scan = l->end;
 			return 1;
 		}

@@ -19,10 +19,11 @@ struct lines {
 #define LINES_END (-1)  /* end of input */
 
 void lines_init(struct lines *l, int fd);
-/* Returns 1 and *line (NUL-terminated, valid until the next call),
- * LINES_AGAIN, LINES_END, or a negative errno value below -1 on a read
- * error.  A last line without a newline still counts. */
-int lines_next(struct lines *l, char **line);
+/* Returns 1 and *line (NUL-terminated, valid until the next call; *len
+ * bytes, which may hold a NUL of the input's own), LINES_AGAIN, LINES_END,
+ * or a negative errno value below -1 on a read error.  A last line without
+ * a newline still counts. */
+int lines_next(struct lines *l, char **line, size_t *len);
 void lines_free(struct lines *l);
 
 #endif

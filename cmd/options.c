@@ -211,6 +211,8 @@ int options_parse(struct options *o, int argc, char **argv)
 			o->joblog = optarg;
 			break;
 		case 'R':
+			if (!*optarg)
+				return usage_error("--report: empty file name");
 			o->report = optarg;
 			break;
 		case 'n':

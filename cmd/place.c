@@ -55,7 +55,7 @@ static struct host *free_host(struct run *r, const struct job *j, bool *none)
 }
 
 /* Fails a task at once, without running anything. */
-static int no_host_task(void *arg, alloter_cancel *cancel)
+static int refused_task(void *arg, alloter_cancel *cancel)
 {
 	(void)arg;
 	(void)cancel;
@@ -150,6 +150,12 @@ int place_release(struct run *r, struct job *j)
 
 /* Chooses where the job runs and fills in its task; with no host up, the
  * task fails at once. */
+void place_refuse(struct job *j, const char *why, struct alloter_task *task)
+{
+	j->refused = why;
+	*task = (struct alloter_task){refused_task, NULL};
+}
+
 void place_assign(struct run *r, struct job *j, struct host *h,
                   struct alloter_task *task)
 {
@@ -159,14 +165,13 @@ void place_assign(struct run *r, struct job *j, struct host *h,
 	if (!r->hosts)
 		return;
 	if (!h) {
-		j->no_host = true;
-		*task = (struct alloter_task){no_host_task, NULL};
+		place_refuse(j, "no host can run it", task);
 		return;
 	}
 	if ((err = place(r, j, h))) {
 		j->proc.result = (struct alloter_proc_result){
 			.status = ALLOTER_PROC_SPAWN_FAILED, .err = -err};
-		*task = (struct alloter_task){no_host_task, NULL};
+		*task = (struct alloter_task){refused_task, NULL};
 	}
 }
 

@@ -16,6 +16,8 @@ bool place_host_matches(const struct host *h, const char *pin);
  * process task; with no host up, a task that fails at once. */
 void place_assign(struct run *r, struct job *j, struct host *h,
                   struct alloter_task *task);
+/* Makes j's task one that fails at once without running, for why. */
+void place_refuse(struct job *j, const char *why, struct alloter_task *task);
 /* Ends j's attempt on its host.  Returns ALLOTER_RETRY when ssh itself
  * failed: the host was taken out of rotation and the attempt does not
  * count. */

@@ -56,8 +56,8 @@ static void describe(const struct job *j, char *buf, size_t len)
 {
 	const struct alloter_proc_result *res = &j->proc.result;
 
-	if (j->no_host) {
-		snprintf(buf, len, "no host can run it");
+	if (j->refused) {
+		snprintf(buf, len, "%s", j->refused);
 		return;
 	}
 	if (res->status == ALLOTER_PROC_TERMINATED &&
@@ -386,7 +386,7 @@ static int stream_next(void *ud, struct alloter_task *task, size_t *id)
 	struct host *h;
 	struct job *j;
 	char *line;
-	size_t again;
+	size_t again, len;
 	int n;
 
 	if (!place_slot_free(r, NULL, &h))
@@ -399,7 +399,7 @@ static int stream_next(void *ud, struct alloter_task *task, size_t *id)
 		*id = again;
 		return ALLOTER_NEXT_TASK;
 	}
-	while ((n = lines_next(&r->lines, &line)) == 1 &&
+	while ((n = lines_next(&r->lines, &line, &len)) == 1 &&
 	       blank_or_comment(line))
 		;
 	if (n == LINES_AGAIN)
@@ -419,6 +419,9 @@ static int stream_next(void *ud, struct alloter_task *task, size_t *id)
 	j->attempts = 1;
 	r->running++;
 	place_assign(r, j, h, task);
+	/* The shell would see the command cut at the NUL: run none of it. */
+	if (memchr(line, '\0', len))
+		place_refuse(j, "the command holds a NUL byte; not run", task);
 	*id = (size_t)(uintptr_t)j;
 	return ALLOTER_NEXT_TASK;
 }

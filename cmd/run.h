@@ -50,7 +50,7 @@ struct job {
 	char *payload;          /* what the remote wrapper reads */
 	char *tag;              /* "host:name" */
 	char log[64];           /* ssh's own messages */
-	bool no_host;           /* failed: no host could run it */
+	const char *refused;    /* why it fails without running, or NULL */
 };
 
 struct run {

@@ -15,7 +15,8 @@
 struct signals;
 
 /* Blocks the three signals in the calling thread (and so in every thread
- * started after) and ignores SIGPIPE in alloter itself.  Call first. */
+ * started after) and ignores SIGPIPE in alloter itself.  Call before any
+ * thread starts. */
 int signals_block(void);
 /* Starts the thread: the first signal fires root, a second one hurries it
  * (SIGKILL at once); standard output closing fires root with SIGPIPE. */

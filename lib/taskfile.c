@@ -30,6 +30,9 @@ static const char *const task_keys[N_TASK] = {
 	"hosts",
 };
 
+/* More attempts than anyone waits for; it keeps counts far from overflow. */
+#define MAX_RETRIES 1000000
+
 /* In the order of enum alloter_output_mode. */
 static const char *const modes[] = {"group", "line", "raw"};
 
@@ -312,6 +315,9 @@ static int task(struct ctx *c, size_t i, uint32_t node, uint32_t key)
 	if (val[T_RETRIES] != AL_YNONE &&
 	    (r = al_ywhole(&c->y, val[T_RETRIES], "retries", &t->retries)))
 		return r;
+	if (t->retries > MAX_RETRIES)
+		return al_yfail(&c->y, val[T_RETRIES], "retries: at most %d, got "
+		                "%d", MAX_RETRIES, t->retries);
 	r = task_env(c, t, val[T_ENV]);
 	if (!r && val[T_CWD] != AL_YNONE)
 		r = task_cwd(c, t, val[T_CWD]);
@@ -590,6 +596,10 @@ int alloter_taskfile_parse(const char *buf, size_t len, const char *name,
 	return 0;
 }
 
+/* A task file past this is refused (-EFBIG) before it can eat the memory:
+ * real ones are kilobytes, and 100,000 tasks fit in a few megabytes. */
+#define MAX_FILE_BYTES ((size_t)256 << 20)
+
 /* Reads all of fd into *buf (always allocated on success). */
 static int read_all(int fd, char **buf, size_t *len)
 {
@@ -597,9 +607,11 @@ static int read_all(int fd, char **buf, size_t *len)
 	struct stat st;
 	char *b;
 
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uintmax_t)st.st_size < SIZE_MAX - 1)
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		if ((uintmax_t)st.st_size > MAX_FILE_BYTES)
+			return -EFBIG;
 		cap = (size_t)st.st_size + 1;
+	}
 	b = malloc(cap);
 	if (!b)
 		return -ENOMEM;
@@ -607,12 +619,12 @@ static int read_all(int fd, char **buf, size_t *len)
 		ssize_t got;
 
 		if (n == cap) {
-			char *more = cap < SIZE_MAX / 2 ? realloc(b, 2 * cap)
-			                                : NULL;
+			char *more = cap <= MAX_FILE_BYTES ? realloc(b, 2 * cap)
+			                                   : NULL;
 
 			if (!more) {
 				free(b);
-				return -ENOMEM;
+				return cap > MAX_FILE_BYTES ? -EFBIG : -ENOMEM;
 			}
 			b = more;
 			cap *= 2;
@@ -664,7 +676,7 @@ int alloter_taskfile_load(const char *path, struct alloter_taskfile **out,
 		snprintf(diag->file, sizeof diag->file, "%s",
 		         in ? "<stdin>" : path);
 		snprintf(diag->msg, sizeof diag->msg, "cannot read: %s",
-		         strerror(-r));
+		         r == -EFBIG ? "larger than 256 MiB" : strerror(-r));
 	}
 	free(buf);
 	free(dir);
