@@ -25,6 +25,29 @@
 #define FDS_PER_TASK 6
 #define FDS_SPARE 64
 
+/* Lays one source of settings over s: a negative value is "not given". */
+static void overlay(struct settings *s, int limit, int64_t timeout_ms,
+                    int64_t task_timeout_ms, int64_t grace_ms, int fail_fast,
+                    int kill_others, int tag, int output)
+{
+	if (limit >= 0)
+		s->limit = limit;
+	if (timeout_ms >= 0)
+		s->timeout_ms = timeout_ms;
+	if (task_timeout_ms >= 0)
+		s->task_timeout_ms = task_timeout_ms;
+	if (grace_ms >= 0)
+		s->grace_ms = grace_ms;
+	if (fail_fast >= 0)
+		s->fail_fast = fail_fast;
+	if (kill_others >= 0)
+		s->kill_others = kill_others;
+	if (tag >= 0)
+		s->tag = tag;
+	if (output >= 0)
+		s->output = (enum alloter_output_mode)output;
+}
+
 /* The command line wins over the task file, which wins over defaults. */
 static struct settings settle(const struct options *o,
                               const struct alloter_taskfile *tf)
@@ -40,40 +63,13 @@ static struct settings settle(const struct options *o,
 	if (s.limit < 1)
 		s.limit = 1;
 	if (tf) {
-		if (tf->limit >= 0)
-			s.limit = tf->limit;
-		if (tf->timeout_ms >= 0)
-			s.timeout_ms = tf->timeout_ms;
-		if (tf->task_timeout_ms >= 0)
-			s.task_timeout_ms = tf->task_timeout_ms;
-		if (tf->grace_ms >= 0)
-			s.grace_ms = tf->grace_ms;
-		if (tf->fail_fast >= 0)
-			s.fail_fast = tf->fail_fast;
-		if (tf->kill_others >= 0)
-			s.kill_others = tf->kill_others;
-		if (tf->tag >= 0)
-			s.tag = tf->tag;
-		if (tf->output >= 0)
-			s.output = (enum alloter_output_mode)tf->output;
+		overlay(&s, tf->limit, tf->timeout_ms, tf->task_timeout_ms,
+		        tf->grace_ms, tf->fail_fast, tf->kill_others, tf->tag,
+		        tf->output);
 		s.shell = tf->shell;
 	}
-	if (o->limit >= 0)
-		s.limit = o->limit;
-	if (o->timeout_ms >= 0)
-		s.timeout_ms = o->timeout_ms;
-	if (o->task_timeout_ms >= 0)
-		s.task_timeout_ms = o->task_timeout_ms;
-	if (o->grace_ms >= 0)
-		s.grace_ms = o->grace_ms;
-	if (o->fail_fast >= 0)
-		s.fail_fast = o->fail_fast;
-	if (o->kill_others >= 0)
-		s.kill_others = o->kill_others;
-	if (o->tag >= 0)
-		s.tag = o->tag;
-	if (o->output >= 0)
-		s.output = (enum alloter_output_mode)o->output;
+	overlay(&s, o->limit, o->timeout_ms, o->task_timeout_ms, o->grace_ms,
+	        o->fail_fast, o->kill_others, o->tag, o->output);
 	if (s.kill_others)
 		s.fail_fast = true;
 	/* The library reads a zero grace as "the default"; a grace of 0 from

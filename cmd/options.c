@@ -90,34 +90,25 @@ static int parse_duration(const char *opt, const char *s, int64_t *out)
 	return 0;
 }
 
-static int parse_mode(const char *s, int *out)
+/* One of three words; *out gets its position (the enums follow the
+ * order of these lists). */
+static int parse_choice(const char *opt, const char *s,
+                        const char *const names[3], int *out)
 {
-	static const char *const modes[] = {"group", "line", "raw"};
-
 	for (int i = 0; i < 3; i++)
-		if (strcmp(s, modes[i]) == 0) {
-			*out = i; /* the enum follows this order */
+		if (strcmp(s, names[i]) == 0) {
+			*out = i;
 			return 0;
 		}
-	return usage_error("--output: invalid mode '%s' (want group, line "
-	                   "or raw)", s);
-}
-
-static int parse_color(const char *s, int *out)
-{
-	static const char *const whens[] = {"auto", "always", "never"};
-
-	for (int i = 0; i < 3; i++)
-		if (strcmp(s, whens[i]) == 0) {
-			*out = i; /* COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER */
-			return 0;
-		}
-	return usage_error("--color: invalid value '%s' (want auto, always "
-	                   "or never)", s);
+	return usage_error("%s: invalid value '%s' (want %s, %s or %s)", opt, s,
+	                   names[0], names[1], names[2]);
 }
 
 int options_parse(struct options *o, int argc, char **argv)
 {
+	/* In the order of enum alloter_output_mode and of COLOR_*. */
+	static const char *const modes[] = {"group", "line", "raw"};
+	static const char *const whens[] = {"auto", "always", "never"};
 	static const struct option longs[] = {
 		{"limit", required_argument, NULL, 'j'},
 		{"timeout", required_argument, NULL, 't'},
@@ -176,7 +167,8 @@ int options_parse(struct options *o, int argc, char **argv)
 			o->kill_others = 1;
 			break;
 		case 'o':
-			r = parse_mode(optarg, &o->output);
+			r = parse_choice("--output", optarg, modes,
+			                 &o->output);
 			break;
 		case 'G':
 			o->tag = 1;
@@ -222,7 +214,7 @@ int options_parse(struct options *o, int argc, char **argv)
 			o->progress = true;
 			break;
 		case 'C':
-			r = parse_color(optarg, &o->color);
+			r = parse_choice("--color", optarg, whens, &o->color);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

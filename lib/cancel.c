@@ -106,22 +106,23 @@ void alloter_cancel_free(alloter_cancel *c)
 	free(c);
 }
 
-void alloter_cancel_fire(alloter_cancel *c, int reason)
+static void fire(alloter_cancel *c, int reason, bool hurry)
 {
 	if (reason <= 0)
 		reason = ALLOTER_CANCEL_CALLER;
 	pthread_mutex_lock(&tree_lock);
-	fire_locked(c, reason, false);
+	fire_locked(c, reason, hurry);
 	pthread_mutex_unlock(&tree_lock);
+}
+
+void alloter_cancel_fire(alloter_cancel *c, int reason)
+{
+	fire(c, reason, false);
 }
 
 void alloter_cancel_hurry(alloter_cancel *c, int reason)
 {
-	if (reason <= 0)
-		reason = ALLOTER_CANCEL_CALLER;
-	pthread_mutex_lock(&tree_lock);
-	fire_locked(c, reason, true);
-	pthread_mutex_unlock(&tree_lock);
+	fire(c, reason, true);
 }
 
 int alloter_cancel_reason(const alloter_cancel *c)
