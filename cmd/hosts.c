@@ -139,7 +139,7 @@ struct probe {
 	char **argv;
 	alloter_output *out;
 	FILE *file;
-	char log[64];
+	char *log;
 };
 
 static int probe_task(void *arg, alloter_cancel *cancel)
@@ -166,7 +166,7 @@ static int probe_init(struct probe *p, struct hosts *h, struct host *host)
 	oo.out_fd = oo.err_fd = fileno(p->file);
 	if ((err = alloter_output_new(&p->out, &oo)))
 		return err;
-	if ((err = remote_log_path(p->log, sizeof p->log)))
+	if ((err = remote_log_path(&p->log)))
 		return err;
 	p->argv = remote_argv(h, host, p->log, "getconf _NPROCESSORS_ONLN");
 	if (!p->argv)
@@ -228,8 +228,9 @@ size_t hosts_probe(struct hosts *h, alloter_pool *pool, alloter_cancel *c,
 			say(ud, msg);
 			p->host->down = true;
 		}
-		if (p->log[0])
+		if (p->log)
 			unlink(p->log);
+		free(p->log);
 		alloter_output_free(p->out);
 		if (p->file)
 			fclose(p->file);

@@ -83,7 +83,7 @@ static int place(struct run *r, struct job *j, struct host *h)
 		nanosleep(&d, NULL);
 	}
 	h->last_start_ms = now;
-	if ((err = remote_log_path(j->log, sizeof j->log)))
+	if ((err = remote_log_path(&j->log)))
 		return err;
 	j->rargv = remote_argv(r->hosts, h, j->log, NULL);
 	j->payload = remote_payload(j->proc.command, r->set.shell, j->proc.env,
@@ -133,8 +133,10 @@ int place_release(struct run *r, struct job *j)
 		res->exit_code = 0;
 		res->signo = SIGTERM;
 	}
-	unlink(j->log);
-	j->log[0] = '\0';
+	if (j->log)
+		unlink(j->log);
+	free(j->log);
+	j->log = NULL;
 	free(j->rargv);
 	free(j->payload);
 	free(j->tag);

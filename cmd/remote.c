@@ -46,18 +46,24 @@ static const char wrapper[] =
 	"kill -s KILL \"$w\" 2>/dev/null\n"
 	"exit \"$s\"\n";
 
-int remote_log_path(char *path, size_t len)
+int remote_log_path(char **path)
 {
 	const char *dir = getenv("TMPDIR");
 	int fd;
 
 	if (!dir || !*dir)
 		dir = "/tmp";
-	if ((size_t)snprintf(path, len, "%s/alloter-ssh.XXXXXX", dir) >= len)
-		return -ENAMETOOLONG;
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (asprintf(path, "%s/alloter-ssh.XXXXXX", dir) < 0) {
+		*path = NULL;
+		return -ENOMEM;
+	}
+	fd = mkostemp(*path, O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+		free(*path);
+		*path = NULL;
+		return err;
+	}
 	close(fd);
 	return 0;
 }

@@ -13,9 +13,9 @@
 /* The least time between two ssh starts on one host. */
 #define REMOTE_PACE_MS 20
 
-/* Makes an empty file for ssh's own messages (-E) and puts its name in
- * path.  Returns 0 or a negative errno value. */
-int remote_log_path(char *path, size_t len);
+/* Makes an empty file for ssh's own messages (-E); *path gets its name,
+ * the caller's to unlink and free.  Returns 0 or a negative errno value. */
+int remote_log_path(char **path);
 /* The ssh command line that runs the wrapper (when command is NULL) or,
  * for probes, command itself on host.  One malloc'd block. */
 char **remote_argv(const struct hosts *h, const struct host *host,

@@ -49,7 +49,7 @@ struct job {
 	char **rargv;           /* ssh's command line, or NULL */
 	char *payload;          /* what the remote wrapper reads */
 	char *tag;              /* "host:name" */
-	char log[64];           /* ssh's own messages */
+	char *log;              /* ssh's own messages */
 	const char *refused;    /* why it fails without running, or NULL */
 };
 
