@@ -184,6 +184,7 @@ static int job_done(struct run *r, struct job *j,
 	if (j->host && place_release(r, j) == ALLOTER_RETRY)
 		return ALLOTER_RETRY; /* it goes to another host */
 	joblog_attempt(r->joblog, j);
+	r->attempts++;
 	if (o->state == ALLOTER_SUCCEEDED) {
 		j->state = JOB_SUCCEEDED;
 		r->succeeded++;
@@ -522,12 +523,16 @@ void run_summary(struct run *r)
 {
 	double secs = (double)(r->end_ns - r->start_ns) / 1e9;
 	size_t total = r->succeeded + r->failed + r->skipped;
+	char tries[48] = "";
 
 	if (r->set.quiet)
 		return;
-	say(r, "%zu task%s: %zu succeeded, %zu failed, %zu skipped in %.2fs",
+	/* Retries show as more attempts than tasks that ran. */
+	if (r->attempts > r->succeeded + r->failed)
+		snprintf(tries, sizeof tries, " (%zu attempts)", r->attempts);
+	say(r, "%zu task%s: %zu succeeded, %zu failed, %zu skipped%s in %.2fs",
 	    total, total == 1 ? "" : "s", r->succeeded, r->failed,
-	    r->skipped, secs);
+	    r->skipped, tries, secs);
 	for (size_t k = 0; k < r->failed && k < FAILURES_LISTED; k++)
 		if (r->failures[k])
 			say_failure(r, "failed: %s", r->failures[k]);

@@ -76,6 +76,7 @@ struct run {
 	struct progress *progress;
 	/* What happened: */
 	size_t succeeded, failed, skipped;
+	size_t attempts;        /* every attempt that ran, retries included */
 	char *failures[FAILURES_LISTED]; /* "'name': cause", the first ones */
 	struct alloter_exec_result res;
 	int64_t start_ns, end_ns;
