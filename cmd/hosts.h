@@ -19,6 +19,7 @@ struct host {
 	int slots;         /* tasks at once; 0 until probed */
 	int running;
 	bool down;         /* unreachable: out of rotation */
+	int throttled;     /* connections turned away in a row (MaxStartups) */
 	int64_t last_start_ms;
 };
 

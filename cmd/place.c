@@ -14,6 +14,9 @@
 #include "place.h"
 #include "remote.h"
 
+/* Connections a host may turn away in a row before it counts as down. */
+#define THROTTLED_MAX 20
+
 /* Whether pin names host h: its entry as given, its [user@]host, or the
  * bare host name. */
 bool place_host_matches(const struct host *h, const char *pin)
@@ -113,10 +116,17 @@ int place_release(struct run *r, struct job *j)
 	if (h->local)
 		return verdict;
 	if (remote_transport_failed(&j->proc, j->log, why, sizeof why)) {
-		if (!h->down)
-			say_failure(r, "host '%s': taken out of rotation: %s",
-			            h->name, why);
-		h->down = true;
+		/* sshd turns connections away while too many are still
+		 * logging in (MaxStartups): that host is up, only busy, so
+		 * the task waits its turn again; anything else, or a host
+		 * that keeps doing it, leaves the rotation. */
+		if (!strstr(why, "kex_exchange_identification") ||
+		    ++h->throttled > THROTTLED_MAX) {
+			if (!h->down)
+				say_failure(r, "host '%s': taken out of "
+				            "rotation: %s", h->name, why);
+			h->down = true;
+		}
 		j->attempts--;
 		verdict = ALLOTER_RETRY;
 	} else if (res->status == ALLOTER_PROC_EXITED && res->exit_code > 128 &&
@@ -133,6 +143,8 @@ int place_release(struct run *r, struct job *j)
 		res->exit_code = 0;
 		res->signo = SIGTERM;
 	}
+	if (verdict == ALLOTER_FINAL)
+		h->throttled = 0;
 	if (j->log)
 		unlink(j->log);
 	free(j->log);
