@@ -88,9 +88,11 @@ static char *quote(char *out, const char *s)
 char **remote_argv(const struct hosts *h, const struct host *host,
                    const char *log, const char *command)
 {
+	/* No agent or X11 forwarding, whatever the user's configuration
+	 * says; host-key checking is left exactly as configured. */
 	static const char *const fixed[] = {
-		"-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
-		"-o", "LogLevel=ERROR", "-E",
+		"-T", "-a", "-x", "-o", "BatchMode=yes",
+		"-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", "-E",
 	};
 	size_t nssh = 0, nfix = sizeof fixed / sizeof *fixed, n, bytes, k = 0;
 	char grace[32], *line, **v;
