@@ -160,7 +160,7 @@ static int task_cwd(struct ctx *c, struct alloter_taskdef *t, uint32_t v)
 {
 	const char *dir = c->dir, *s;
 	struct stat st;
-	char q[64];
+	char q[256];
 	int r = al_yscalar(&c->y, v, "cwd", "a folder", &s);
 
 	if (r)
@@ -174,7 +174,9 @@ static int task_cwd(struct ctx *c, struct alloter_taskdef *t, uint32_t v)
 		t->cwd = NULL;
 	if (!t->cwd)
 		return -ENOMEM;
-	al_yquote(t->cwd, q, sizeof q);
+	/* Quote the folder as the user wrote it: the place in the file says
+	 * where, and a long joined path would be cut short. */
+	al_yquote(s, q, sizeof q);
 	if (stat(t->cwd, &st))
 		return al_yfail(&c->y, v, "cwd: cannot use '%s': %s", q,
 		                strerror(errno));

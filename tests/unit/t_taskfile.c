@@ -303,11 +303,11 @@ static void test_errors(void)
 	refused("tasks:\n  - run: x\n    timeout: 5 minutes\n", 3, 14,
 	        "timeout: invalid duration '5 minutes'", "task duration");
 	refused("tasks:\n  - run: x\n    cwd: nope\n", 3, 10,
-	        "/nope': No such file or directory", "missing cwd");
+	        "cwd: cannot use 'nope': No such file or directory", "missing cwd");
 	snprintf(afile, sizeof afile, "%s/afile", tmp);
 	write_file(afile, "");
 	refused("tasks:\n  - run: x\n    cwd: afile\n", 3, 10,
-	        "afile' is not a directory", "cwd not a folder");
+	        "cwd: 'afile' is not a directory", "cwd not a folder");
 	refused("timout: 5\ntasks: [a]\n", 1, 1,
 	        "unknown key 'timout' (did you mean 'timeout'?)", "typo");
 	refused("tasks: [a]\nxyz: 1\n", 2, 1, "unknown key 'xyz'", "unknown");
