@@ -57,7 +57,9 @@ void joblog_attempt(struct joblog *l, const struct job *j)
 	        j->host ? j->host->name : ":",
 	        (double)r->start_ns / 1e9, (double)r->duration_ns / 1e9,
 	        (unsigned long long)(r->out_bytes + r->err_bytes),
-	        r->exit_code, r->signo);
+	        /* As GNU parallel does for a job it could not start. */
+	        r->status == ALLOTER_PROC_SPAWN_FAILED ? -1 : r->exit_code,
+	        r->signo);
 	/* A tab or newline inside the command would break the columns. */
 	for (const char *c = j->proc.command; *c; c++)
 		putc(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c, l->f);

@@ -1,8 +1,8 @@
 /*
  * progress.c - the progress line: done/running/failed/total, elapsed time
  * and, when the total is known, an estimate of the time left.  A thread
- * redraws it four times a second, in place ("\r" and erase-to-end), through
- * the output lock so it never cuts into a task's output.
+ * redraws it four times a second as the output's status line, which any
+ * other output erases first, so it never runs into a task's output.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,7 +43,7 @@ static void draw(struct progress *p)
 	char line[256];
 	int n;
 
-	n = snprintf(line, sizeof line, "\ralloter: %zu", done);
+	n = snprintf(line, sizeof line, "alloter: %zu", done);
 	if (p->total)
 		n += snprintf(line + n, sizeof line - (size_t)n, "/%zu", p->total);
 	n += snprintf(line + n, sizeof line - (size_t)n,
@@ -54,8 +54,7 @@ static void draw(struct progress *p)
 		n += snprintf(line + n, sizeof line - (size_t)n,
 		              ", about %d:%02d left", eta / 60, eta % 60);
 	}
-	n += snprintf(line + n, sizeof line - (size_t)n, "\033[K");
-	alloter_output_write(p->o, 2, line, (size_t)n);
+	alloter_output_status(p->o, line);
 }
 
 static void *loop(void *arg)
@@ -127,7 +126,7 @@ void progress_stop(struct progress *p)
 	pthread_cond_signal(&p->stop_cond);
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
-	alloter_output_write(p->o, 2, "\r\033[K", 4);
+	alloter_output_status(p->o, NULL);
 	pthread_cond_destroy(&p->stop_cond);
 	pthread_mutex_destroy(&p->lock);
 	free(p);

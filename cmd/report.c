@@ -141,7 +141,7 @@ void report_ran(struct report *rep, const struct job *j)
 
 	if (!rep)
 		return;
-	switch (r->status) {
+	switch (j->refused ? ALLOTER_PROC_SPAWN_FAILED : r->status) {
 	case ALLOTER_PROC_EXITED:
 		status = r->exit_code ? "failed" : "succeeded";
 		break;
@@ -159,12 +159,15 @@ void report_ran(struct report *rep, const struct job *j)
 		break;
 	}
 	task_head(rep, j, status);
-	if (r->status == ALLOTER_PROC_SPAWN_FAILED ||
+	if (j->refused || r->status == ALLOTER_PROC_SPAWN_FAILED ||
 	    r->status == ALLOTER_PROC_LOST_OUTPUT) {
 		fputs(", \"error\": ", rep->f);
-		json_str(rep->f, strerror(r->err));
+		json_str(rep->f, j->refused ? j->refused : strerror(r->err));
 	}
-	if (r->signo) {
+	if (j->refused || r->status == ALLOTER_PROC_SPAWN_FAILED) {
+		/* It never ran: there is no exit status to give. */
+		fputs(", \"exit_code\": null, \"signal\": null", rep->f);
+	} else if (r->signo) {
 		sig = sigabbrev_np(r->signo);
 		fprintf(rep->f, ", \"exit_code\": null, \"signal\": \"SIG%s\"",
 		        sig ? sig : "UNKNOWN");

@@ -159,6 +159,12 @@ static bool dequeue(struct run *r, size_t *id)
 	return true;
 }
 
+static void note_progress(struct run *r)
+{
+	progress_update(r->progress, r->succeeded + r->failed, r->running,
+	                r->failed);
+}
+
 static void note_failure(struct run *r, const struct job *j, const char *cause)
 {
 	size_t k = r->failed - 1;
@@ -183,8 +189,10 @@ static int job_done(struct run *r, struct job *j,
 			.start_ns = o->start_ns};
 	if (j->host && place_release(r, j) == ALLOTER_RETRY)
 		return ALLOTER_RETRY; /* it goes to another host */
-	joblog_attempt(r->joblog, j);
-	r->attempts++;
+	if (!j->refused) { /* a refused task never ran: no attempt */
+		joblog_attempt(r->joblog, j);
+		r->attempts++;
+	}
 	if (o->state == ALLOTER_SUCCEEDED) {
 		j->state = JOB_SUCCEEDED;
 		r->succeeded++;
@@ -206,8 +214,7 @@ static int job_done(struct run *r, struct job *j,
 		report_ran(r->report, j);
 		alloter_output_release(r->out, j->index);
 	}
-	progress_update(r->progress, r->succeeded + r->failed, r->running,
-	                r->failed);
+	note_progress(r);
 	return verdict;
 }
 
@@ -292,6 +299,7 @@ static int list_next(void *ud, struct alloter_task *task, size_t *id)
 	j->attempts++;
 	j->state = JOB_RUNNING;
 	place_assign(r, j, h, task);
+	note_progress(r);
 	*id = k;
 	return ALLOTER_NEXT_TASK;
 }
@@ -423,6 +431,7 @@ static int stream_next(void *ud, struct alloter_task *task, size_t *id)
 	/* The shell would see the command cut at the NUL: run none of it. */
 	if (memchr(line, '\0', len))
 		place_refuse(j, "the command holds a NUL byte; not run", task);
+	note_progress(r);
 	*id = (size_t)(uintptr_t)j;
 	return ALLOTER_NEXT_TASK;
 }
@@ -455,7 +464,7 @@ int run_dry(struct run *r)
 {
 	struct alloter_task t;
 	size_t id;
-	int n;
+	int n, status = 0;
 
 	if (!r->streaming) {
 		while (alloter_graph_next(r->graph, &id) == 1) {
@@ -473,7 +482,13 @@ int run_dry(struct run *r)
 			poll(&p, 1, -1);
 			continue;
 		}
-		printf("%s\t%s\n", j->name, j->command);
+		if (j->refused) {
+			fprintf(stderr, "alloter: task '%s': %s\n", j->name,
+			        j->refused);
+			status = 2;
+		} else {
+			printf("%s\t%s\n", j->name, j->command);
+		}
 		free_streamed(j);
 	}
 	if (r->read_err) {
@@ -481,7 +496,7 @@ int run_dry(struct run *r)
 		        strerror(-r->read_err));
 		return 2;
 	}
-	return fflush(stdout) == 0 ? 0 : 1;
+	return fflush(stdout) == 0 ? status : 1;
 }
 
 int run_exec(struct run *r, alloter_pool *pool)

@@ -192,6 +192,11 @@ bool alloter_output_broken(const alloter_output *o);
 int alloter_output_release(alloter_output *o, size_t index);
 /* Writes every block still held, in index order, whatever was released. */
 int alloter_output_flush(alloter_output *o);
+/* Shows line (no newline) as a status line on err_fd, redrawn in place;
+ * NULL erases it.  Any other write through this output erases it first, so
+ * the status never runs into a task's output or a message; the caller
+ * redraws it from time to time.  Returns 0 or a negative errno value. */
+int alloter_output_status(alloter_output *o, const char *line);
 /* Writes buf to stream 1 (out_fd) or 2 (err_fd) under the output lock, so
  * the caller's own messages never land inside a task's block.  Returns 0 or
  * a negative errno value. */

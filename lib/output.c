@@ -48,6 +48,7 @@ struct alloter_output {
 	atomic_bool broken;
 	char stage[STAGE_BYTES]; /* tagged lines gather here; under lock */
 	size_t staged;
+	bool status_shown;        /* a status line is on err_fd; under lock */
 	struct held *head, *tail; /* keep-order, by index; under lock */
 	size_t next_index;        /* the index to write next */
 };
@@ -102,9 +103,21 @@ bool alloter_output_broken(const alloter_output *o)
 	return atomic_load(&o->broken);
 }
 
+static int raw_write(alloter_output *o, int fd, const char *buf, size_t n);
+
 /* Writes all of buf, riding out EINTR, short writes and a non-blocking
  * descriptor.  Called with the lock held. */
 static int write_all(alloter_output *o, int fd, const char *buf, size_t n)
+{
+	/* Erase the status line before anything else lands on the screen. */
+	if (o->status_shown && n > 0) {
+		o->status_shown = false;
+		raw_write(o, o->opts.err_fd, "\r\033[K", 4);
+	}
+	return raw_write(o, fd, buf, n);
+}
+
+static int raw_write(alloter_output *o, int fd, const char *buf, size_t n)
 {
 	if (atomic_load(&o->broken))
 		return -EPIPE;
@@ -186,6 +199,21 @@ static int emit(alloter_output *o, int fd, const struct al_sink *s,
 static int fd_of(const alloter_output *o, int stream)
 {
 	return stream == 2 ? o->opts.err_fd : o->opts.out_fd;
+}
+
+int alloter_output_status(alloter_output *o, const char *line)
+{
+	int err;
+
+	pthread_mutex_lock(&o->lock);
+	err = raw_write(o, o->opts.err_fd, "\r", 1);
+	if (!err && line)
+		err = raw_write(o, o->opts.err_fd, line, strlen(line));
+	if (!err)
+		err = raw_write(o, o->opts.err_fd, "\033[K", 3);
+	o->status_shown = line != NULL;
+	pthread_mutex_unlock(&o->lock);
+	return err;
 }
 
 int alloter_output_write(alloter_output *o, int stream, const void *buf,
