@@ -332,8 +332,11 @@ def check_stderr(outdir, stderr):
             problem("task %s (%s): failure line %r, expected %r" %
                     (t["name"], t["kind"], f[0], want))
     ok = sum(t["status"] == "succeeded" for t in tasks)
-    want = "alloter: %d tasks: %d succeeded, %d failed, 0 skipped in " % (
-        len(tasks), ok, len(tasks) - ok)
+    # With retries the count line also gives every attempt that ran.
+    attempts = sum(t["attempts"] for t in tasks)
+    tries = " (%d attempts)" % attempts if attempts > len(tasks) else ""
+    want = "alloter: %d tasks: %d succeeded, %d failed, 0 skipped%s in " % (
+        len(tasks), ok, len(tasks) - ok, tries)
     if len(summary) != 1 or not summary[0].startswith(want):
         problem("summary %r, expected one line starting %r" % (summary, want))
     finish()
