@@ -21,9 +21,14 @@ setup() {
 
 # install_into ROOT [PREFIX] : make install with DESTDIR=ROOT, PREFIX=/usr
 # unless given; the make output goes to ROOT.log.  Fails if make fails.
+# The plain build is what gets installed: under `make check` the sanitizer
+# build's settings (O, SAN) reach us through the environment, and a
+# sanitized liballoter.a cannot link into a program built without them.
+PLAIN_MAKE=(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u O -u SAN make)
+
 install_into() {
 	local rc=0
-	timeout 600 make -C "$SRC" install PREFIX="${2:-/usr}" DESTDIR="$1" \
+	timeout 600 "${PLAIN_MAKE[@]}" -C "$SRC" install PREFIX="${2:-/usr}" DESTDIR="$1" \
 		>"$1.log" 2>&1 </dev/null 3>&- || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		echo "make install failed with status $rc:" >&2
@@ -149,7 +154,7 @@ pc() {
 	for f in "${FILES[@]}"; do
 		[ -e "$root/$f" ]
 	done
-	run timeout 600 make -C "$SRC" uninstall PREFIX=/usr DESTDIR="$root"
+	run timeout 600 "${PLAIN_MAKE[@]}" -C "$SRC" uninstall PREFIX=/usr DESTDIR="$root"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	for f in "${FILES[@]}"; do
