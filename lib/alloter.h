@@ -247,9 +247,11 @@ struct alloter_proc {
 	struct alloter_proc_result result; /* filled in by alloter_proc_run */
 };
 
-/* Runs p to its end, terminating its process group when its deadline passes
- * or cancel fires.  Returns 0 if it exited with status 0, else 1 (see
- * p->result). */
+/* Runs p to its end, terminating its process group (SIGTERM and SIGCONT,
+ * then SIGKILL after the grace period) when its deadline passes or cancel
+ * fires; once the main process has exited, whatever it left in its group is
+ * terminated the same way.  Returns 0 if it exited with status 0, else 1
+ * (see p->result). */
 int alloter_proc_run(struct alloter_proc *p, alloter_cancel *cancel);
 /* The same, as an alloter_fn: arg is a struct alloter_proc *. */
 int alloter_proc_task(void *arg, alloter_cancel *cancel);
