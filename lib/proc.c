@@ -109,11 +109,14 @@ static char **make_env(const struct alloter_proc *p, char **own)
 		    !same_name(p->env[i], own[1]))
 			env[k++] = p->env[i];
 	}
-	for (size_t i = 0; i < ne; i++) {
+	/* Our entries override alloter's own; alloter's are compared only
+	 * with those few, not with each other, so the cost per task stays
+	 * linear in the size of the environment. */
+	for (size_t i = 0, set = k; i < ne; i++) {
 		size_t j = 0;
-		while (j < k && !same_name(env[j], environ[i]))
+		while (j < set && !same_name(env[j], environ[i]))
 			j++;
-		if (j == k)
+		if (j == set)
 			env[k++] = environ[i];
 	}
 	env[k] = NULL;
