@@ -19,23 +19,28 @@
 
 #include "signals.h"
 
+/* Orphans are reaped in sweeps at most this often: every task's end also
+ * raises SIGCHLD, and a sweep per task would wake this thread, and stall
+ * spawns on the registry lock, once per task for nothing. */
+#define SWEEP_EVERY_MS 100
+
 struct signals {
 	pthread_t thread;
-	int sfd, stop_fd;
+	int sfd, chld_fd, stop_fd;
 	bool watch_stdout;
 	alloter_cancel *root;
 	atomic_int first;
 };
 
-/* The interrupts, and SIGCHLD: orphans of the tasks come to alloter, a
- * child subreaper, and are reaped as they die. */
+/* The interrupts; and SIGCHLD, read from a descriptor of its own: orphans
+ * of the tasks come to alloter, a child subreaper, and are reaped soon
+ * after they die. */
 static void interrupt_set(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGCHLD);
 }
 
 int signals_block(void)
@@ -44,6 +49,7 @@ int signals_block(void)
 	struct sigaction sa = {.sa_handler = SIG_IGN};
 
 	interrupt_set(&set);
+	sigaddset(&set, SIGCHLD);
 	if (sigaction(SIGPIPE, &sa, NULL) < 0)
 		return -errno;
 	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -62,17 +68,22 @@ static void take(struct signals *s, int sig)
 static void *watch(void *arg)
 {
 	struct signals *s = arg;
-	bool watch_stdout = s->watch_stdout;
+	bool watch_stdout = s->watch_stdout, sweep_due = false;
 
 	for (;;) {
-		struct pollfd fds[3] = {
+		/* After a SIGCHLD the sweep waits a little, and its descriptor
+		 * leaves the poll meanwhile: the ends of many tasks cost one
+		 * wake-up and one sweep. */
+		struct pollfd fds[4] = {
 			{.fd = s->sfd, .events = POLLIN},
 			{.fd = s->stop_fd, .events = POLLIN},
 			{.fd = watch_stdout ? 1 : -1, .events = 0},
+			{.fd = sweep_due ? -1 : s->chld_fd, .events = POLLIN},
 		};
 		struct signalfd_siginfo si;
+		int n = poll(fds, 4, sweep_due ? SWEEP_EVERY_MS : -1);
 
-		if (poll(fds, 3, -1) < 0) {
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			break; /* cannot happen with valid fds; do not spin */
@@ -84,11 +95,18 @@ static void *watch(void *arg)
 			take(s, SIGPIPE);
 		}
 		if (fds[0].revents &&
-		    read(s->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-			if (si.ssi_signo == SIGCHLD)
-				alloter_proc_reap_orphans();
-			else
-				take(s, (int)si.ssi_signo);
+		    read(s->sfd, &si, sizeof si) == (ssize_t)sizeof si)
+			take(s, (int)si.ssi_signo);
+		if (fds[3].revents) {
+			sweep_due = true;
+		} else if (sweep_due && n == 0) {
+			/* Take the pending SIGCHLD before the sweep, so one
+			 * that comes during it wakes us again. */
+			while (read(s->chld_fd, &si, sizeof si) < 0 &&
+			       errno == EINTR)
+				;
+			/* Stopped at a task's leader: look again later. */
+			alloter_proc_reap_orphans(&sweep_due);
 		}
 	}
 	return NULL;
@@ -113,10 +131,17 @@ int signals_start(struct signals **out, alloter_cancel *root)
 		err = -errno;
 		goto fail;
 	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	s->chld_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s->chld_fd < 0) {
+		err = -errno;
+		goto fail_sfd;
+	}
 	s->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (s->stop_fd < 0) {
 		err = -errno;
-		goto fail_sfd;
+		goto fail_chld;
 	}
 	if ((err = -pthread_create(&s->thread, NULL, watch, s)))
 		goto fail_stop;
@@ -125,6 +150,8 @@ int signals_start(struct signals **out, alloter_cancel *root)
 
 fail_stop:
 	close(s->stop_fd);
+fail_chld:
+	close(s->chld_fd);
 fail_sfd:
 	close(s->sfd);
 fail:
@@ -142,6 +169,7 @@ int signals_stop(struct signals *s)
 	pthread_join(s->thread, NULL);
 	first = atomic_load(&s->first);
 	close(s->stop_fd);
+	close(s->chld_fd);
 	close(s->sfd);
 	free(s);
 	return first;

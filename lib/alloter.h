@@ -257,10 +257,11 @@ int alloter_proc_run(struct alloter_proc *p, alloter_cancel *cancel);
 int alloter_proc_task(void *arg, alloter_cancel *cancel);
 /* Reaps children that are not the leaders of running process tasks: the
  * orphans a child subreaper (prctl PR_SET_CHILD_SUBREAPER) inherits.  Call
- * it on SIGCHLD; it never takes a task's own status.  Returns how many it
- * reaped.  (It stops at the first zombie that is a leader; that one's
- * worker reaps it at once, and the next SIGCHLD resumes the sweep.) */
-int alloter_proc_reap_orphans(void);
+ * it after SIGCHLD; it never takes a task's own status.  Returns how many it
+ * reaped.  It stops at the first zombie that is a leader, which its worker
+ * is about to reap; then *more (if more is not NULL) is set: sweep again
+ * soon, or orphans behind it may wait for the next SIGCHLD. */
+int alloter_proc_reap_orphans(bool *more);
 /* Puts the cause of a result in words ("exit status 3", "killed by SIGSEGV
  * (core dumped)", "timed out after 2s") into buf; returns buf. */
 char *alloter_proc_describe(const struct alloter_proc *p, char *buf,

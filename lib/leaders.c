@@ -94,9 +94,10 @@ pid_t al_reap_leader(pid_t pid, int *status)
 	return r;
 }
 
-int alloter_proc_reap_orphans(void)
+int alloter_proc_reap_orphans(bool *more)
 {
 	int n = 0;
+	bool stuck = false;
 
 	pthread_once(&once, init);
 	pthread_rwlock_wrlock(&spawning);
@@ -105,12 +106,18 @@ int alloter_proc_reap_orphans(void)
 		siginfo_t si = {0};
 
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
-		    si.si_pid == 0 || registered(si.si_pid))
-			break; /* none, or a leader: its worker will reap it */
+		    si.si_pid == 0)
+			break;
+		if (registered(si.si_pid)) {
+			stuck = true; /* a leader: its worker will reap it */
+			break;
+		}
 		if (waitpid(si.si_pid, NULL, WNOHANG) == si.si_pid)
 			n++;
 	}
 	pthread_mutex_unlock(&reg_lock);
 	pthread_rwlock_unlock(&spawning);
+	if (more)
+		*more = stuck;
 	return n;
 }

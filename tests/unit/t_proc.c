@@ -138,7 +138,7 @@ int main(void)
 		alloter_proc_run(&q, cancel);
 		for (int i = 0; i < 100 && !reaped; i++) {
 			usleep(20000);
-			reaped = alloter_proc_reap_orphans();
+			reaped = alloter_proc_reap_orphans(NULL);
 		}
 		is_int(reaped, 1, "an orphan of a task is reaped by the sweep");
 		alloter_cancel_free(cancel);
