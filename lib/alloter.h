@@ -128,8 +128,12 @@ int alloter_exec(alloter_pool *pool, const struct alloter_task *tasks, size_t n,
                  struct alloter_exec_result *res);
 
 /* A source of tasks for batches whose tasks are not all known up front
- * (streamed input, dependency graphs, retries).  Both callbacks run on the
- * thread that called alloter_exec_feed, one at a time. */
+ * (streamed input, dependency graphs, retries).  The callbacks run one at
+ * a time, under the batch's lock, on the thread that called
+ * alloter_exec_feed or on a pool thread that just finished a task (which
+ * then runs the next task itself, with no hand-off): they need no locking
+ * of their own, but should not block for long, and must not wait for
+ * other tasks of the batch. */
 enum alloter_next {
 	ALLOTER_NEXT_END = -1,  /* no task will ever come again */
 	ALLOTER_NEXT_WAIT = 0,  /* none now: ask after a task ends or wake_fd

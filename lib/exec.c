@@ -2,18 +2,22 @@
  * exec.c - a batch of tasks on a pool: limit, deadline, fail-fast,
  * kill-others and cancellation.
  *
- * DESIGN.  The caller's thread is the coordinator: it alone asks the feed
- * for tasks, hands them to the pool, and hears of their ends, so the feed's
- * callbacks need no locking.  Each running task occupies a slot; a worker
- * that finishes a task appends the slot to the done queue under the batch
- * lock and bumps an eventfd.  The coordinator sleeps in one poll() on that
- * eventfd, the batch's cancellation handle, the feed's wake descriptor and
- * the deadline, so it never spins and never misses an event: the eventfd
- * counts, and the handle stays readable once fired.  Stopping is two steps:
- * "stop starting" (fail-fast, deadline, cancel) and "cancel the running"
- * (kill-others, deadline, cancel: by firing the batch handle, which tasks
- * watch).  Either way the coordinator returns only after every slot has come
- * back, so no task outlives the call.
+ * DESIGN.  All the batch's state is under one lock, and whoever holds it
+ * drives: the feed's callbacks run under it, one at a time, on whichever
+ * thread holds it.  A worker that finishes a task reports the end to the
+ * feed itself, asks for the next task and runs it on the spot, so in the
+ * steady state a task's end and the next start cost no hand-off between
+ * threads at all; only tasks beyond the first it can start go to the pool.
+ * The caller's thread is the coordinator: it starts the first tasks, then
+ * sleeps in one poll() on an eventfd, the batch's cancellation handle, the
+ * feed's wake descriptor and the deadline, so it never spins.  Workers bump
+ * the eventfd only when the coordinator has something to do: nothing is
+ * running any more (the batch may be over), or the feed asked to wait for
+ * its wake descriptor.  Stopping is two steps: "stop starting" (fail-fast,
+ * deadline, cancel) and "cancel the running" (kill-others, deadline,
+ * cancel: by firing the batch handle, which tasks watch).  Either way the
+ * coordinator returns only after every task has come back, so no task
+ * outlives the call.
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,24 +30,31 @@
 
 #include "pool.h"
 
-struct batch;
+struct run;
 
 struct slot {
 	struct al_work work; /* first: the pool hands us this pointer */
-	struct batch *b;
+	struct run *r;
 	struct alloter_task task;
 	size_t id;
 	struct alloter_outcome o;
-	struct slot *next;  /* on the done queue or the free list */
+	struct slot *next;  /* on the free list */
 	struct slot *all;   /* every slot, for freeing */
 };
 
-struct batch {
-	pthread_mutex_t lock;
-	struct slot *done_head, *done_tail; /* guarded by lock */
-	int efd;
-	alloter_cancel *cancel;
+struct run {
+	pthread_mutex_t lock; /* guards all but the constants below */
+	const struct alloter_feed *feed;       /* constant */
+	const struct alloter_exec_opts *opts;  /* constant */
+	alloter_pool *pool;                    /* constant */
+	alloter_cancel *cancel;                /* constant */
+	int efd;                               /* constant: wakes the
+	                                          coordinator */
+	struct alloter_exec_result *res;
 	struct slot *free_list, *all;
+	size_t running;
+	int err;
+	bool stopping, ended, waiting;
 };
 
 static int64_t clock_ns(clockid_t id)
@@ -54,86 +65,6 @@ static int64_t clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Hands a finished slot back to the coordinator; any thread may call it. */
-static void queue_done(struct batch *b, struct slot *s)
-{
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&b->lock);
-	s->next = NULL;
-	if (b->done_tail)
-		b->done_tail->next = s;
-	else
-		b->done_head = s;
-	b->done_tail = s;
-	/* Still under the lock: once it is released, the coordinator may
-	 * take this slot, finish the batch and close the eventfd, so this
-	 * thread must not touch the batch after unlocking.  The write cannot
-	 * fail short of counter overflow; see cancel.c. */
-	while (write(b->efd, &one, sizeof one) < 0 && errno == EINTR)
-		;
-	pthread_mutex_unlock(&b->lock);
-}
-
-static void run_slot(struct al_work *w)
-{
-	struct slot *s = (struct slot *)w;
-	struct batch *b = s->b;
-	int64_t t0;
-
-	s->o.start_ns = clock_ns(CLOCK_REALTIME);
-	t0 = clock_ns(CLOCK_MONOTONIC);
-	s->o.err = s->task.fn(s->task.arg, b->cancel);
-	s->o.duration_ns = clock_ns(CLOCK_MONOTONIC) - t0;
-	s->o.state = s->o.err ? ALLOTER_FAILED : ALLOTER_SUCCEEDED;
-
-	queue_done(b, s);
-}
-
-static struct slot *get_slot(struct batch *b)
-{
-	struct slot *s = b->free_list;
-
-	if (s) {
-		b->free_list = s->next;
-		return s;
-	}
-	s = calloc(1, sizeof *s);
-	if (!s)
-		return NULL;
-	s->b = b;
-	s->work.run = run_slot;
-	s->all = b->all;
-	b->all = s;
-	return s;
-}
-
-/* Takes the whole done queue at once, in completion order. */
-static struct slot *take_done(struct batch *b)
-{
-	struct slot *s;
-	uint64_t n;
-
-	/* Reset the counter first: a slot queued after this read bumps it
-	 * again, so it cannot be missed. */
-	while (read(b->efd, &n, sizeof n) < 0 && errno == EINTR)
-		;
-	pthread_mutex_lock(&b->lock);
-	s = b->done_head;
-	b->done_head = b->done_tail = NULL;
-	pthread_mutex_unlock(&b->lock);
-	return s;
-}
-
-struct run {
-	const struct alloter_feed *feed;
-	const struct alloter_exec_opts *opts;
-	struct alloter_exec_result *res;
-	struct batch b;
-	size_t running;
-	bool stopping, ended, waiting;
-};
-
 static void stop(struct run *r, int reason)
 {
 	if (!r->stopping) {
@@ -142,16 +73,62 @@ static void stop(struct run *r, int reason)
 	}
 }
 
-/* Starts tasks until the limit, the feed or a stop says otherwise.  A task
- * that cannot be handed to the pool (no thread can be started) ends at once
- * as failed, with the negative errno as its err, through the same done
- * queue as every other; fail-fast decides, as for any failure, whether the
- * rest still start. */
-static int start_tasks(struct run *r, alloter_pool *pool)
+static void run_slot_work(struct al_work *w);
+
+static struct slot *get_slot(struct run *r)
+{
+	struct slot *s = r->free_list;
+
+	if (s) {
+		r->free_list = s->next;
+		return s;
+	}
+	s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->r = r;
+	s->work.run = run_slot_work;
+	s->all = r->all;
+	r->all = s;
+	return s;
+}
+
+/* A task's end, told to the feed and counted; with the lock held. */
+static void finish(struct run *r, struct slot *s)
+{
+	int verdict = r->feed->done(r->feed->ud, s->id, &s->o);
+
+	r->running--;
+	if (s->o.state == ALLOTER_SUCCEEDED) {
+		r->res->succeeded++;
+	} else if (verdict != ALLOTER_RETRY) {
+		r->res->failed++;
+		if (r->res->first_failed == SIZE_MAX) {
+			r->res->first_failed = s->id;
+			r->res->err = s->o.err;
+		}
+		if (r->opts->fail_fast || r->opts->kill_others)
+			stop(r, ALLOTER_CANCEL_FAILURE);
+		if (r->opts->kill_others)
+			alloter_cancel_fire(r->cancel, ALLOTER_CANCEL_FAILURE);
+	}
+	s->next = r->free_list;
+	r->free_list = s;
+	/* An end may make a waiting feed ready (a dependency, a retry). */
+	r->waiting = false;
+}
+
+/* Starts tasks until the limit, the feed or a stop says otherwise; with the
+ * lock held.  With keep, the first task started is not handed to the pool
+ * but left in *keep for the calling worker to run.  A task that cannot be
+ * handed to the pool (no thread can be started) ends at once as failed,
+ * with the negative errno as its err; fail-fast decides, as for any
+ * failure, whether the rest still start. */
+static void start_tasks(struct run *r, struct slot **keep)
 {
 	int limit = r->opts->limit;
 
-	while (!r->stopping && !r->ended && !r->waiting &&
+	while (!r->stopping && !r->ended && !r->waiting && !r->err &&
 	       (limit == 0 || r->running < (size_t)limit)) {
 		struct alloter_task task;
 		size_t id;
@@ -162,113 +139,148 @@ static int start_tasks(struct run *r, alloter_pool *pool)
 			r->waiting = true;
 		} else if (n != ALLOTER_NEXT_TASK) {
 			r->ended = true;
-		} else if (!(s = get_slot(&r->b))) {
-			return -ENOMEM; /* the task stays unstarted */
+		} else if (!(s = get_slot(r))) {
+			r->err = -ENOMEM; /* the task stays unstarted */
+			stop(r, ALLOTER_CANCEL_FAILURE);
 		} else {
-			int err;
+			int err = 0;
 
 			s->task = task;
 			s->id = id;
 			s->o = (struct alloter_outcome){0};
 			r->running++;
 			r->res->started++;
-			err = al_pool_submit(pool, &s->work);
+			if (keep && !*keep)
+				*keep = s;
+			else
+				err = al_pool_submit(r->pool, &s->work);
 			if (err) {
 				s->o.state = ALLOTER_FAILED;
 				s->o.err = err;
 				s->o.start_ns = clock_ns(CLOCK_REALTIME);
-				queue_done(&r->b, s);
+				finish(r, s);
 			}
 		}
 	}
-	return 0;
 }
 
-static void finish_tasks(struct run *r)
+/* Whether the coordinator must look at the batch: nothing runs (it may be
+ * over), or the feed waits for its wake descriptor.  With the lock held. */
+static bool coordinator_needed(const struct run *r)
 {
-	struct slot *s = take_done(&r->b);
+	return r->running == 0 ||
+	       (r->waiting && !r->stopping && r->feed->wake_fd >= 0);
+}
+
+static void wake_coordinator(struct run *r)
+{
+	uint64_t one = 1;
+
+	/* The write cannot fail short of counter overflow; see cancel.c. */
+	while (write(r->efd, &one, sizeof one) < 0 && errno == EINTR)
+		;
+}
+
+static void run_task(struct slot *s)
+{
+	int64_t t0;
+
+	s->o.start_ns = clock_ns(CLOCK_REALTIME);
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	s->o.err = s->task.fn(s->task.arg, s->r->cancel);
+	s->o.duration_ns = clock_ns(CLOCK_MONOTONIC) - t0;
+	s->o.state = s->o.err ? ALLOTER_FAILED : ALLOTER_SUCCEEDED;
+}
+
+/* A worker runs its task, then the next ones the feed has, for as long as
+ * it has them. */
+static void run_slot_work(struct al_work *w)
+{
+	struct slot *s = (struct slot *)w;
+	struct run *r = s->r;
 
 	while (s) {
-		struct slot *next = s->next;
-		int verdict = r->feed->done(r->feed->ud, s->id, &s->o);
+		struct slot *next = NULL;
 
-		r->running--;
-		if (s->o.state == ALLOTER_SUCCEEDED) {
-			r->res->succeeded++;
-		} else if (verdict != ALLOTER_RETRY) {
-			r->res->failed++;
-			if (r->res->first_failed == SIZE_MAX) {
-				r->res->first_failed = s->id;
-				r->res->err = s->o.err;
-			}
-			if (r->opts->fail_fast || r->opts->kill_others)
-				stop(r, ALLOTER_CANCEL_FAILURE);
-			if (r->opts->kill_others)
-				alloter_cancel_fire(r->b.cancel,
-				                    ALLOTER_CANCEL_FAILURE);
-		}
-		s->next = r->b.free_list;
-		r->b.free_list = s;
+		run_task(s);
+		pthread_mutex_lock(&r->lock);
+		finish(r, s);
+		start_tasks(r, &next);
+		/* Still under the lock: once it is released without a task
+		 * of ours running, the coordinator may end the batch and
+		 * free it, so this thread must not touch it after that. */
+		if (coordinator_needed(r))
+			wake_coordinator(r);
+		pthread_mutex_unlock(&r->lock);
 		s = next;
 	}
-	/* An end may make a waiting feed ready (a dependency, a retry). */
-	r->waiting = false;
 }
 
-static int coordinate(struct run *r, alloter_pool *pool)
+static void take_wakes(struct run *r)
+{
+	uint64_t n;
+
+	while (read(r->efd, &n, sizeof n) < 0 && errno == EINTR)
+		;
+}
+
+static void coordinate(struct run *r)
 {
 	int64_t deadline = 0;
-	int err = 0;
 
 	if (r->opts->timeout_ms > 0)
 		deadline = clock_ns(CLOCK_MONOTONIC) +
 		           r->opts->timeout_ms * 1000000;
+	pthread_mutex_lock(&r->lock);
 	for (;;) {
 		struct pollfd fds[3];
 		nfds_t n = 0;
-		int timeout = -1, wake = -1;
+		int timeout = -1, wake = -1, rc;
 
-		if (!err)
-			err = start_tasks(r, pool);
-		if (err)
-			stop(r, ALLOTER_CANCEL_FAILURE);
+		start_tasks(r, NULL);
 		if (r->running == 0 &&
 		    (r->stopping || r->ended ||
 		     (r->waiting && r->feed->wake_fd < 0)))
 			break; /* a waiting feed with nothing to wake it is
 			          done: nothing running can unblock it */
 
-		fds[n++] = (struct pollfd){.fd = r->b.efd, .events = POLLIN};
+		fds[n++] = (struct pollfd){.fd = r->efd, .events = POLLIN};
 		if (!r->stopping)
 			fds[n++] = (struct pollfd){
-				.fd = alloter_cancel_fd(r->b.cancel),
+				.fd = alloter_cancel_fd(r->cancel),
 				.events = POLLIN};
 		if (!r->stopping && r->waiting && r->feed->wake_fd >= 0) {
 			wake = (int)n;
 			fds[n++] = (struct pollfd){.fd = r->feed->wake_fd,
 			                           .events = POLLIN};
 		}
-		if (deadline && !alloter_cancel_reason(r->b.cancel)) {
+		if (deadline && !alloter_cancel_reason(r->cancel)) {
 			int64_t left = deadline - clock_ns(CLOCK_MONOTONIC);
 
 			/* Round up so we never wake a hair early and spin. */
 			timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
 		}
-		if (poll(fds, n, timeout) < 0 && errno != EINTR) {
-			err = -errno;
-			alloter_cancel_fire(r->b.cancel, ALLOTER_CANCEL_FAILURE);
+		pthread_mutex_unlock(&r->lock);
+		rc = poll(fds, n, timeout);
+		/* Reset the counter before looking: a worker that bumps it
+		 * after this read makes the next poll return at once. */
+		if (rc > 0 && fds[0].revents)
+			take_wakes(r);
+		pthread_mutex_lock(&r->lock);
+		if (rc < 0 && errno != EINTR) {
+			r->err = -errno;
+			alloter_cancel_fire(r->cancel, ALLOTER_CANCEL_FAILURE);
 			stop(r, ALLOTER_CANCEL_FAILURE);
 			continue;
 		}
 		if (deadline && clock_ns(CLOCK_MONOTONIC) >= deadline)
-			alloter_cancel_fire(r->b.cancel, ALLOTER_CANCEL_TIMEOUT);
-		if (alloter_cancel_reason(r->b.cancel))
-			stop(r, alloter_cancel_reason(r->b.cancel));
-		finish_tasks(r);
+			alloter_cancel_fire(r->cancel, ALLOTER_CANCEL_TIMEOUT);
+		if (alloter_cancel_reason(r->cancel))
+			stop(r, alloter_cancel_reason(r->cancel));
 		if (wake >= 0 && fds[wake].revents)
 			r->waiting = false;
 	}
-	return err;
+	pthread_mutex_unlock(&r->lock);
 }
 
 int alloter_exec_feed(alloter_pool *pool, const struct alloter_feed *feed,
@@ -277,7 +289,8 @@ int alloter_exec_feed(alloter_pool *pool, const struct alloter_feed *feed,
 {
 	static const struct alloter_exec_opts defaults = ALLOTER_EXEC_OPTS_INIT;
 	struct alloter_exec_result scratch;
-	struct run r = {.feed = feed, .opts = opts ? opts : &defaults};
+	struct run r = {.feed = feed, .opts = opts ? opts : &defaults,
+	                .pool = pool};
 	int err;
 
 	r.res = res ? res : &scratch;
@@ -285,28 +298,29 @@ int alloter_exec_feed(alloter_pool *pool, const struct alloter_feed *feed,
 	if (!pool || !feed || !feed->next || !feed->done ||
 	    r.opts->limit < 0 || r.opts->timeout_ms < 0)
 		return -EINVAL;
-	if ((err = pthread_mutex_init(&r.b.lock, NULL)))
+	if ((err = pthread_mutex_init(&r.lock, NULL)))
 		return -err;
-	r.b.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (r.b.efd < 0) {
+	r.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r.efd < 0) {
 		err = -errno;
 		goto out_lock;
 	}
-	if ((err = alloter_cancel_new(&r.b.cancel, r.opts->parent)))
+	if ((err = alloter_cancel_new(&r.cancel, r.opts->parent)))
 		goto out_efd;
 
-	err = coordinate(&r, pool);
+	coordinate(&r);
+	err = r.err;
 
-	alloter_cancel_free(r.b.cancel);
-	while (r.b.all) {
-		struct slot *s = r.b.all;
-		r.b.all = s->all;
+	alloter_cancel_free(r.cancel);
+	while (r.all) {
+		struct slot *s = r.all;
+		r.all = s->all;
 		free(s);
 	}
 out_efd:
-	close(r.b.efd);
+	close(r.efd);
 out_lock:
-	pthread_mutex_destroy(&r.b.lock);
+	pthread_mutex_destroy(&r.lock);
 	return err;
 }
 

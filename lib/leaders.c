@@ -8,8 +8,8 @@
  * and the sweep peeks at each zombie (WNOWAIT) and reaps only those that are
  * not leaders.  Spawns hold a read lock from before posix_spawn until the
  * new pid is registered; the sweep takes the write lock, so it never sees a
- * leader that is not yet registered.  The registry lock orders the sweep
- * against a worker reaping its leader.
+ * leader that is not yet registered.  A worker reaps its leader before it
+ * unregisters it, so the sweep never mistakes a leader for an orphan.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -79,18 +79,21 @@ pid_t al_reap_leader(pid_t pid, int *status)
 {
 	pid_t r;
 
-	pthread_mutex_lock(&reg_lock);
+	/* Reaped first, unregistered after: a sweep holds the registry
+	 * lock throughout, so it sees this pid either as a registered
+	 * zombie, which it leaves alone, or not at all. */
 	do
 		r = waitpid(pid, status, WNOHANG);
 	while (r < 0 && errno == EINTR);
 	if (r == pid || (r < 0 && errno == ECHILD)) {
+		pthread_mutex_lock(&reg_lock);
 		for (size_t i = 0; i < reg_n; i++)
 			if (reg[i] == pid) {
 				reg[i] = reg[--reg_n];
 				break;
 			}
+		pthread_mutex_unlock(&reg_lock);
 	}
-	pthread_mutex_unlock(&reg_lock);
 	return r;
 }
 
