@@ -54,6 +54,7 @@ struct child {
 	int stdin_w;            /* our end of a stdin pipe, or -1 */
 	struct al_sink sink[2];
 	bool capture, reaped, terminating, killed;
+	bool grown[2];          /* the pipe has been made bigger */
 	int status;
 	enum alloter_proc_status why; /* when terminating */
 	int64_t deadline, kill_at, give_up_at; /* monotonic ms; 0 = none */
@@ -200,11 +201,6 @@ static int spawn(struct child *c)
 				err = errno;
 				goto out_pipes;
 			}
-			/* A bigger pipe lets a chatty task write on while
-			 * we are busy, and wakes us far less often.  It is a
-			 * wish: past the system's pipe limits it is refused,
-			 * and the default size works as well. */
-			fcntl(fds[0], F_SETPIPE_SZ, PIPE_BYTES);
 		}
 	}
 	if (p->stdin_pipe) {
@@ -330,6 +326,16 @@ static void drain(struct child *c, int i, bool all)
 		}
 		if (n > 0) {
 			taken += (size_t)n;
+			/* A task that fills a default pipe (64 KiB) gets a
+			 * bigger one: it writes on while we are busy, and
+			 * wakes us far less often.  Most tasks never need it
+			 * and are spared the system calls.  It is a wish:
+			 * past the system's pipe limits it is refused, and
+			 * the default size works as well. */
+			if (taken >= sizeof buf && !c->grown[i]) {
+				c->grown[i] = true;
+				fcntl(c->pipe[i], F_SETPIPE_SZ, PIPE_BYTES);
+			}
 			if (!all && taken >= DRAIN_BYTES)
 				return;
 		} else if (n < 0 && errno == EINTR) {
