@@ -131,14 +131,21 @@ int alloter_exec(alloter_pool *pool, const struct alloter_task *tasks, size_t n,
  * (streamed input, dependency graphs, retries).  The callbacks run one at
  * a time, under the batch's lock, on the thread that called
  * alloter_exec_feed or on a pool thread that just finished a task (which
- * then runs the next task itself, with no hand-off): they need no locking
- * of their own, but should not block for long, and must not wait for
- * other tasks of the batch. */
+ * then runs the next task itself, with no hand-off).  So they need no
+ * locking of their own, but successive calls may come from different
+ * threads (no thread-local state; pool threads have the signal mask of the
+ * thread that created the pool), they should not block for long (other
+ * tasks' ends wait for the lock), and they must not call alloter_exec*
+ * nor wait for the pool's work.  On a pool with fewer threads than limit,
+ * tasks beyond its threads wait in its queue, count against limit, and
+ * start first when a thread comes free. */
 enum alloter_next {
 	ALLOTER_NEXT_END = -1,  /* no task will ever come again */
 	ALLOTER_NEXT_WAIT = 0,  /* none now: ask after a task ends or wake_fd
 	                           turns readable */
 	ALLOTER_NEXT_TASK = 1,  /* *task and *id are filled in */
+	ALLOTER_NEXT_BUSY = 2,  /* none until a task ends, whatever wake_fd
+	                           says (e.g. every slot is taken) */
 };
 enum alloter_verdict {
 	ALLOTER_FINAL = 0, /* take the outcome as it is */

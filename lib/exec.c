@@ -7,7 +7,9 @@
  * thread holds it.  A worker that finishes a task reports the end to the
  * feed itself, asks for the next task and runs it on the spot, so in the
  * steady state a task's end and the next start cost no hand-off between
- * threads at all; only tasks beyond the first it can start go to the pool.
+ * threads at all.  Tasks beyond the first it can start go to the pool; so
+ * do all of them while the pool has work queued for want of a thread, which
+ * must not be overtaken for ever.
  * The caller's thread is the coordinator: it starts the first tasks, then
  * sleeps in one poll() on an eventfd, the batch's cancellation handle, the
  * feed's wake descriptor and the deadline, so it never spins.  Workers bump
@@ -55,6 +57,7 @@ struct run {
 	size_t running;
 	int err;
 	bool stopping, ended, waiting;
+	bool watch_wake; /* while waiting: the feed's wake_fd can end it */
 };
 
 static int64_t clock_ns(clockid_t id)
@@ -126,7 +129,12 @@ static void finish(struct run *r, struct slot *s)
  * failure, whether the rest still start. */
 static void start_tasks(struct run *r, struct slot **keep)
 {
-	int limit = r->opts->limit;
+	int limit = r->opts->limit, why = alloter_cancel_reason(r->cancel);
+
+	/* A worker may get here between the handle firing (a deadline, the
+	 * parent) and the coordinator's turn: nothing starts after it. */
+	if (why)
+		stop(r, why);
 
 	while (!r->stopping && !r->ended && !r->waiting && !r->err &&
 	       (limit == 0 || r->running < (size_t)limit)) {
@@ -135,8 +143,10 @@ static void start_tasks(struct run *r, struct slot **keep)
 		struct slot *s;
 		int n = r->feed->next(r->feed->ud, &task, &id);
 
-		if (n == ALLOTER_NEXT_WAIT) {
+		if (n == ALLOTER_NEXT_WAIT || n == ALLOTER_NEXT_BUSY) {
 			r->waiting = true;
+			r->watch_wake = n == ALLOTER_NEXT_WAIT &&
+			                r->feed->wake_fd >= 0;
 		} else if (n != ALLOTER_NEXT_TASK) {
 			r->ended = true;
 		} else if (!(s = get_slot(r))) {
@@ -150,7 +160,9 @@ static void start_tasks(struct run *r, struct slot **keep)
 			s->o = (struct alloter_outcome){0};
 			r->running++;
 			r->res->started++;
-			if (keep && !*keep)
+			/* Work queued for want of a thread goes first:
+			 * this one waits its turn behind it. */
+			if (keep && !*keep && !al_pool_queued(r->pool))
 				*keep = s;
 			else
 				err = al_pool_submit(r->pool, &s->work);
@@ -169,7 +181,7 @@ static void start_tasks(struct run *r, struct slot **keep)
 static bool coordinator_needed(const struct run *r)
 {
 	return r->running == 0 ||
-	       (r->waiting && !r->stopping && r->feed->wake_fd >= 0);
+	       (r->waiting && r->watch_wake && !r->stopping);
 }
 
 static void wake_coordinator(struct run *r)
@@ -240,7 +252,7 @@ static void coordinate(struct run *r)
 		start_tasks(r, NULL);
 		if (r->running == 0 &&
 		    (r->stopping || r->ended ||
-		     (r->waiting && r->feed->wake_fd < 0)))
+		     (r->waiting && !r->watch_wake)))
 			break; /* a waiting feed with nothing to wake it is
 			          done: nothing running can unblock it */
 
@@ -249,7 +261,7 @@ static void coordinate(struct run *r)
 			fds[n++] = (struct pollfd){
 				.fd = alloter_cancel_fd(r->cancel),
 				.events = POLLIN};
-		if (!r->stopping && r->waiting && r->feed->wake_fd >= 0) {
+		if (!r->stopping && r->waiting && r->watch_wake) {
 			wake = (int)n;
 			fds[n++] = (struct pollfd){.fd = r->feed->wake_fd,
 			                           .events = POLLIN};
@@ -266,6 +278,10 @@ static void coordinate(struct run *r)
 		 * after this read makes the next poll return at once. */
 		if (rc > 0 && fds[0].revents)
 			take_wakes(r);
+		/* The handle needs no batch lock: the deadline cancels the
+		 * running tasks even while a callback holds the lock. */
+		if (deadline && clock_ns(CLOCK_MONOTONIC) >= deadline)
+			alloter_cancel_fire(r->cancel, ALLOTER_CANCEL_TIMEOUT);
 		pthread_mutex_lock(&r->lock);
 		if (rc < 0 && errno != EINTR) {
 			r->err = -errno;
@@ -273,8 +289,6 @@ static void coordinate(struct run *r)
 			stop(r, ALLOTER_CANCEL_FAILURE);
 			continue;
 		}
-		if (deadline && clock_ns(CLOCK_MONOTONIC) >= deadline)
-			alloter_cancel_fire(r->cancel, ALLOTER_CANCEL_TIMEOUT);
 		if (alloter_cancel_reason(r->cancel))
 			stop(r, alloter_cancel_reason(r->cancel));
 		if (wake >= 0 && fds[wake].revents)

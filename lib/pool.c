@@ -150,3 +150,13 @@ int al_pool_submit(alloter_pool *p, struct al_work *w)
 	pthread_mutex_unlock(&p->lock);
 	return -err;
 }
+
+bool al_pool_queued(alloter_pool *p)
+{
+	bool queued;
+
+	pthread_mutex_lock(&p->lock);
+	queued = p->head != NULL;
+	pthread_mutex_unlock(&p->lock);
+	return queued;
+}

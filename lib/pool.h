@@ -16,5 +16,7 @@ struct al_work {
  * the pool may grow.  w must stay valid until w->run returns.  Returns 0, or
  * a negative errno when no thread exists nor can be started. */
 int al_pool_submit(alloter_pool *p, struct al_work *w);
+/* Whether work waits in the queue for a thread. */
+bool al_pool_queued(alloter_pool *p);
 
 #endif

@@ -70,6 +70,72 @@ static void fill(struct alloter_task *t, size_t n, intptr_t ms)
 		t[i] = (struct alloter_task){sleeper, (void *)ms};
 }
 
+/* Records the order in which tasks start. */
+static atomic_int started_n;
+static int started[64];
+
+static int record(void *arg, alloter_cancel *c)
+{
+	started[atomic_fetch_add(&started_n, 1)] = (int)(intptr_t)arg;
+	return nap(c, 5);
+}
+
+/* A feed of one 300 ms task that then says "busy" until it ends, with a
+ * wake_fd that is always readable: the executor must not watch it. */
+struct busy_feed {
+	int nexts, given;
+};
+
+static int busy_next(void *ud, struct alloter_task *task, size_t *id)
+{
+	struct busy_feed *f = ud;
+
+	f->nexts++;
+	if (f->given == 2)
+		return ALLOTER_NEXT_END;
+	if (f->given == 1 && atomic_load(&running) > 0)
+		return ALLOTER_NEXT_BUSY;
+	*task = (struct alloter_task){sleeper, (void *)(intptr_t)(f->given ? 1 : 300)};
+	*id = (size_t)f->given++;
+	return ALLOTER_NEXT_TASK;
+}
+
+static int busy_done(void *ud, size_t id, const struct alloter_outcome *o)
+{
+	(void)ud, (void)id, (void)o;
+	return ALLOTER_FINAL;
+}
+
+/* A feed of two tasks, 100 ms and 5 s; the first one's done() blocks for
+ * 1.5 s, holding the batch. */
+struct slow_feed {
+	int given;
+	int64_t long_ms;
+};
+
+static int slow_next(void *ud, struct alloter_task *task, size_t *id)
+{
+	struct slow_feed *f = ud;
+
+	if (f->given == 2)
+		return ALLOTER_NEXT_END;
+	*task = (struct alloter_task){sleeper,
+	                              (void *)(intptr_t)(f->given ? 5000 : 100)};
+	*id = (size_t)f->given++;
+	return ALLOTER_NEXT_TASK;
+}
+
+static int slow_done(void *ud, size_t id, const struct alloter_outcome *o)
+{
+	struct slow_feed *f = ud;
+
+	if (id == 0)
+		usleep(1500 * 1000);
+	else
+		f->long_ms = o->duration_ns / 1000000;
+	return ALLOTER_FINAL;
+}
+
 int main(void)
 {
 	alloter_pool *pool;
@@ -172,7 +238,63 @@ int main(void)
 	}
 	ok(all, "a pool serves 200 batches");
 
+	/* "Busy" waits for a task's end, not for wake_fd. */
+	{
+		struct busy_feed bf = {0};
+		int fds[2];
+
+		reset();
+		ok(pipe(fds) == 0 && write(fds[1], "x", 1) == 1,
+		   "a wake_fd that is always readable");
+		struct alloter_feed feed = {.next = busy_next,
+		                            .done = busy_done,
+		                            .wake_fd = fds[0], .ud = &bf};
+		opts = (struct alloter_exec_opts){.limit = 2};
+		alloter_exec_feed(pool, &feed, &opts, &res);
+		is_int(res.succeeded, 2, "a busy feed's tasks all run");
+		ok(bf.nexts < 20, "busy: next() is asked again only after an "
+		   "end (%d calls)", bf.nexts);
+		close(fds[0]);
+		close(fds[1]);
+	}
+
+	/* The deadline cancels the running even while a callback that
+	 * blocks holds the batch. */
+	{
+		struct slow_feed sf = {0};
+		struct alloter_feed feed = {.next = slow_next,
+		                            .done = slow_done,
+		                            .wake_fd = -1, .ud = &sf};
+
+		reset();
+		opts = (struct alloter_exec_opts){.limit = 2,
+		                                  .timeout_ms = 300};
+		alloter_exec_feed(pool, &feed, &opts, &res);
+		ok(sf.long_ms > 0 && sf.long_ms < 1200,
+		   "a blocking callback does not hold off the deadline "
+		   "(the long task ran %lld ms)", (long long)sf.long_ms);
+	}
+
 	alloter_pool_free(pool);
 	alloter_pool_free(NULL);
+
+	/* Tasks queued for want of a thread are not overtaken by the tasks
+	 * a busy worker starts itself. */
+	{
+		alloter_pool *one;
+		int in_order = 1;
+
+		ok(alloter_pool_new(&one, 1) == 0, "a one-thread pool");
+		for (size_t i = 0; i < 20; i++)
+			t[i] = (struct alloter_task){record, (void *)(intptr_t)i};
+		opts = (struct alloter_exec_opts){.limit = 2};
+		alloter_exec(one, t, 20, &opts, o, &res);
+		is_int(res.succeeded, 20, "all 20 ran on one thread");
+		for (int i = 0; i < 20; i++)
+			in_order &= started[i] == i;
+		ok(in_order, "they started in order (task 1 is not left to "
+		   "the end)");
+		alloter_pool_free(one);
+	}
 	return tap_done();
 }
