@@ -293,6 +293,11 @@ int main(int argc, char **argv)
 	if ((status = check_pins(&r)))
 		goto out;
 	if (o.dry_run) {
+		/* A dry run starts nothing: it takes no host slot, and an
+		 * interrupt may end it at once, even mid-way through a slow
+		 * standard input. */
+		r.hosts = NULL;
+		signals_unblock();
 		status = run_dry(&r);
 		goto out;
 	}

@@ -4,6 +4,7 @@
  * host whose ssh fails leaves the rotation and the task moves on.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,12 +66,41 @@ static int refused_task(void *arg, alloter_cancel *cancel)
 	return 1;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A remote attempt: ssh starts at its paced time, not before.  The wait is
+ * the task's own, on a worker, so the scheduler never sleeps for it; a
+ * cancel during the wait ends the attempt without starting ssh. */
+static int paced_task(void *arg, alloter_cancel *cancel)
+{
+	struct job *j = arg;
+	int64_t left;
+
+	while ((left = j->start_at_ms - now_ms()) > 0) {
+		struct pollfd pf = {.fd = alloter_cancel_fd(cancel),
+		                    .events = POLLIN};
+
+		if (poll(&pf, 1, (int)left) > 0) {
+			j->proc.result = (struct alloter_proc_result){
+				.status = ALLOTER_PROC_TERMINATED,
+				.cancel_reason = alloter_cancel_reason(cancel)};
+			return 1;
+		}
+	}
+	return alloter_proc_run(&j->proc, cancel);
+}
+
 /* Sets the job up to run on h: locally as it is, or through ssh.  Starts
  * on one host are paced, so sshd's MaxStartups (10 unauthenticated
  * connections) is never reached. */
 static int place(struct run *r, struct job *j, struct host *h)
 {
-	struct timespec ts;
 	int64_t now;
 	int err;
 
@@ -78,14 +108,10 @@ static int place(struct run *r, struct job *j, struct host *h)
 	h->running++;
 	if (h->local)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (now - h->last_start_ms < REMOTE_PACE_MS) {
-		struct timespec d = {
-			0, (REMOTE_PACE_MS - (now - h->last_start_ms)) * 1000000};
-		nanosleep(&d, NULL);
-	}
-	h->last_start_ms = now;
+	now = now_ms();
+	j->start_at_ms = h->last_start_ms + REMOTE_PACE_MS > now
+	                         ? h->last_start_ms + REMOTE_PACE_MS : now;
+	h->last_start_ms = j->start_at_ms;
 	if ((err = remote_log_path(&j->log)))
 		return err;
 	j->rargv = remote_argv(r->hosts, h, j->log, NULL);
@@ -186,6 +212,8 @@ void place_assign(struct run *r, struct job *j, struct host *h,
 		j->proc.result = (struct alloter_proc_result){
 			.status = ALLOTER_PROC_SPAWN_FAILED, .err = -err};
 		*task = (struct alloter_task){refused_task, NULL};
+	} else if (!h->local) {
+		*task = (struct alloter_task){paced_task, j};
 	}
 }
 

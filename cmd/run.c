@@ -398,8 +398,10 @@ static int stream_next(void *ud, struct alloter_task *task, size_t *id)
 	size_t again, len;
 	int n;
 
+	/* Every slot taken: only a task's end can change that, however
+	 * many lines stdin holds. */
 	if (!place_slot_free(r, NULL, &h))
-		return ALLOTER_NEXT_WAIT;
+		return ALLOTER_NEXT_BUSY;
 	if (dequeue(r, &again)) {
 		j = (struct job *)(uintptr_t)again;
 		j->attempts++;
@@ -479,6 +481,8 @@ int run_dry(struct run *r)
 		struct job *j = (struct job *)(uintptr_t)id;
 
 		if (n == ALLOTER_NEXT_WAIT) {
+			/* What is listed shows before the wait for more. */
+			fflush(stdout);
 			poll(&p, 1, -1);
 			continue;
 		}

@@ -50,6 +50,7 @@ struct job {
 	char *payload;          /* what the remote wrapper reads */
 	char *tag;              /* "host:name" */
 	char *log;              /* ssh's own messages */
+	int64_t start_at_ms;    /* monotonic: ssh starts no sooner (pacing) */
 	const char *refused;    /* why it fails without running, or NULL */
 };
 

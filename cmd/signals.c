@@ -55,6 +55,15 @@ int signals_block(void)
 	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+int signals_unblock(void)
+{
+	sigset_t set;
+
+	interrupt_set(&set);
+	sigaddset(&set, SIGCHLD);
+	return -pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 static void take(struct signals *s, int sig)
 {
 	int none = 0;

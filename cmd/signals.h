@@ -18,6 +18,8 @@ struct signals;
  * started after) and ignores SIGPIPE in alloter itself.  Call before any
  * thread starts. */
 int signals_block(void);
+/* Gives them back their default effect, for a run that starts nothing. */
+int signals_unblock(void);
 /* Starts the thread: the first signal fires root, a second one hurries it
  * (SIGKILL at once); standard output closing fires root with SIGPIPE. */
 int signals_start(struct signals **out, alloter_cancel *root);

@@ -595,6 +595,22 @@ strip_summary_time() {
 	[ ! -e "$T/r.json" ]
 }
 
+@test "-n with hosts lists every command from standard input, taking no host slot" {
+	run --separate-stderr alloter -n -S 1/: < <(printf '%s\n' 'echo a' 'echo b' 'echo c')
+	[ "$status" -eq 0 ]
+	[ "$output" = "1	echo a
+2	echo b
+3	echo c" ]
+}
+
+@test "SIGTERM ends a dry run that waits on standard input" {
+	local start=$SECONDS
+	run --separate-stderr timeout -s TERM 1 "$ALLOTER" -n < <(echo 'echo a'; exec "$SLEEP" 30)
+	[ "$status" -eq 124 ]
+	[ "$output" = "1	echo a" ]
+	[ $((SECONDS - start)) -lt 20 ]
+}
+
 # --- --keep-order -----------------------------------------------------------
 
 # Task 3 ends first, then 2, then 1; each task marks its start, and task 1

@@ -278,6 +278,18 @@ sleep 1; rm '$T/in.'\$ALLOTER_TASK_INDEX"
 	[ "$output" = local:none ]
 }
 
+@test "remote: with every host slot taken, alloter waits for a task's end without spinning" {
+	# stdin holds more lines than the one slot can take: a runner that
+	# watched stdin while waiting for the slot would spin on it.
+	local TIMEFORMAT='%U %S %R' t
+	t=$( { time alloter -q -S 1/: -j 4 \
+		< <(printf '%s\n' "$SLEEP 1" "$SLEEP 1" true) >/dev/null; } 2>&1 )
+	echo "user sys wall: $t"
+	read -r user sys wall <<<"$t"
+	awk -v u="$user" -v s="$sys" 'BEGIN { exit !(u + s < 0.5) }'
+	awk -v w="$wall" 'BEGIN { exit !(w >= 1.9) }'
+}
+
 @test "remote: --joblog and --report name the host; ':' is here" {
 	# The two tasks wait for each other: with one slot on each host, they
 	# run at once, one here and one on 127.0.0.2.
