@@ -43,25 +43,28 @@ static void interrupt_set(sigset_t *set)
 	sigaddset(set, SIGHUP);
 }
 
-int signals_block(void)
+/* Blocks or unblocks every signal this thread takes. */
+static int mask(int how)
 {
 	sigset_t set;
-	struct sigaction sa = {.sa_handler = SIG_IGN};
 
 	interrupt_set(&set);
 	sigaddset(&set, SIGCHLD);
+	return -pthread_sigmask(how, &set, NULL);
+}
+
+int signals_block(void)
+{
+	struct sigaction sa = {.sa_handler = SIG_IGN};
+
 	if (sigaction(SIGPIPE, &sa, NULL) < 0)
 		return -errno;
-	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return mask(SIG_BLOCK);
 }
 
 int signals_unblock(void)
 {
-	sigset_t set;
-
-	interrupt_set(&set);
-	sigaddset(&set, SIGCHLD);
-	return -pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	return mask(SIG_UNBLOCK);
 }
 
 static void take(struct signals *s, int sig)

@@ -43,6 +43,7 @@ extern char **environ;
 #define SPAWN_TRIES 6       /* EAGAIN from fork: back off and try again */
 #define STDIN_MAX (60 * 1024) /* below any pipe's buffer (64 KiB on Linux) */
 #define PIPE_BYTES (1 << 20)
+#define DEFAULT_PIPE_BYTES (64 * 1024) /* Linux's, unless changed */
 #define DRAIN_BYTES (1 << 20)
 
 struct child {
@@ -332,7 +333,7 @@ static void drain(struct child *c, int i, bool all)
 			 * and are spared the system calls.  It is a wish:
 			 * past the system's pipe limits it is refused, and
 			 * the default size works as well. */
-			if (taken >= sizeof buf && !c->grown[i]) {
+			if (taken >= DEFAULT_PIPE_BYTES && !c->grown[i]) {
 				c->grown[i] = true;
 				fcntl(c->pipe[i], F_SETPIPE_SZ, PIPE_BYTES);
 			}

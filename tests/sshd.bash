@@ -245,18 +245,26 @@ ralloter() {
 	alloter --ssh "$ALLOTER_SSH" "$@"
 }
 
-# assert_remote_clean T0_MS SECONDS : fails unless, by T0_MS (a now_ms
-# value) plus SECONDS, no process with $marker in its command line is left,
-# no ssh client of the test config runs and no session of the test sshd is
-# open; lists what is left.
-assert_remote_clean() {
+# remote_leftovers : every process with $marker in its command line, every
+# ssh client of the test config and every open session of the test sshd.
+remote_leftovers() {
+	pgrep -a -f -- "$marker" || true
+	ssh_clients
+	sshd_sessions
+}
+
+# marker_leftovers : the $marker processes alone (the task's own processes,
+# here or on the remote host).
+marker_leftovers() {
+	pgrep -a -f -- "$marker" || true
+}
+
+# assert_gone T0_MS SECONDS LISTER : fails unless, by T0_MS (a now_ms value)
+# plus SECONDS, the function LISTER prints nothing; then lists what is left.
+assert_gone() {
 	local deadline=$(($1 + $2 * 1000)) left
 	while :; do
-		left=$(
-			pgrep -a -f -- "$marker" || true
-			ssh_clients
-			sshd_sessions
-		)
+		left=$("$3")
 		[ -z "$left" ] && return 0
 		if [ "$(now_ms)" -gt "$deadline" ]; then
 			echo "left $2 s after the end (at $(($(now_ms) - $1)) ms):" >&2
@@ -267,18 +275,13 @@ assert_remote_clean() {
 	done
 }
 
-# assert_marker_gone T0_MS SECONDS : the same for the $marker processes alone
-# (the task's own processes, here or on the remote host).
+# assert_remote_clean T0_MS SECONDS : no task process, ssh client or sshd
+# session is left by then.
+assert_remote_clean() {
+	assert_gone "$1" "$2" remote_leftovers
+}
+
+# assert_marker_gone T0_MS SECONDS : no task process is left by then.
 assert_marker_gone() {
-	local deadline=$(($1 + $2 * 1000)) left
-	while :; do
-		left=$(pgrep -a -f -- "$marker" || true)
-		[ -z "$left" ] && return 0
-		if [ "$(now_ms)" -gt "$deadline" ]; then
-			echo "task processes left $2 s after the end:" >&2
-			printf '%s\n' "$left" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
+	assert_gone "$1" "$2" marker_leftovers
 }
