@@ -12,11 +12,14 @@ WARN += -Werror
 endif
 YAML_CFLAGS := $(shell pkg-config --cflags yaml-0.1 2>/dev/null)
 YAML_LIBS := $(or $(shell pkg-config --libs yaml-0.1 2>/dev/null),-lyaml)
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) -MMD -MP -Ilib $(YAML_CFLAGS) $(CFLAGS) $(SAN)
+# The public header is alone in include/; lib/'s internal headers are
+# reachable from lib/ only, so cmd/, the tests and the examples can use
+# nothing but the public API.
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) -MMD -MP -Iinclude $(YAML_CFLAGS) $(CFLAGS) $(SAN)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 LIBS = $(YAML_LIBS) -lpthread
 
-LIB_SRC := $(wildcard lib/*.c)
+LIB_SRC := $(wildcard lib/*/*.c)
 CMD_SRC := $(wildcard cmd/*.c)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 EX_SRC := $(wildcard examples/*.c)
@@ -28,25 +31,49 @@ EX_BIN := $(EX_SRC:examples/%.c=$(O)/examples/%)
 BIN := $(O)/alloter
 LIB := $(O)/liballoter.a
 
-.PHONY: all run test unit check valgrind fuzz install uninstall clean deps-build deps-test bench
+.PHONY: all run test unit check valgrind fuzz mutants install uninstall clean deps-build deps-test bench
 all: $(BIN) $(LIB) $(UNIT_BIN) $(EX_BIN)
+
+# Quiet by default, as git and the kernel build: "CC lib/exec/exec.o";
+# `make V=1` shows the whole commands.
+ifeq ($(V),1)
+Q :=
+quiet = @:
+else
+Q := @
+quiet = @printf '  %-6s %s\n'
+endif
+
+# Objects the unit tests and examples link are kept, so a second `make`
+# rebuilds nothing.
+.SECONDARY:
+
+$(O)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(quiet) CC $(@:$(O)/%=%)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilib -c -o $@ $<
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(quiet) CC $(@:$(O)/%=%)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(quiet) AR $(@:$(O)/%=%)
+	$(Q)$(AR) rcs $@ $^
 
 $(BIN): $(CMD_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIB) $(LIBS)
+	$(quiet) LINK $(@:$(O)/%=%)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIB) $(LIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(quiet) LINK $(@:$(O)/%=%)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(O)/examples/%: $(O)/examples/%.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(quiet) LINK $(@:$(O)/%=%)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 # The build needs a compiler, pkg-config and libyaml; the tests need bats and
 # a few utilities.  .ci/deps installs what is missing when it may, else it
@@ -96,8 +123,8 @@ install: all
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/alloter
 	install -m 644 man/alloter.1 $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/liballoter.a
-	install -m 644 lib/alloter.h $(DESTDIR)$(PREFIX)/include/alloter.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define ALLOTER_VERSION "\(.*\)"/\1/p' lib/alloter.h)|' \
+	install -m 644 include/alloter.h $(DESTDIR)$(PREFIX)/include/alloter.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define ALLOTER_VERSION "\(.*\)"/\1/p' include/alloter.h)|' \
 	  lib/alloter.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc
 
 uninstall:
@@ -106,6 +133,6 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf $(O) build build-asan build-tsan build-mutants
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:$(O)/tests/%=$(O)/tests/unit/%.d) $(EX_BIN:%=%.d)

@@ -53,7 +53,7 @@ pc() {
 		[ "$(stat -c %a "$root/$f")" = 644 ]
 	done
 	cmp "$SRC/man/alloter.1" "$root/usr/share/man/man1/alloter.1"
-	cmp "$SRC/lib/alloter.h" "$root/usr/include/alloter.h"
+	cmp "$SRC/include/alloter.h" "$root/usr/include/alloter.h"
 	# nothing outside DESTDIR's prefix
 	[ -z "$(find "$root" -mindepth 1 -maxdepth 1 ! -name usr)" ]
 }
@@ -62,7 +62,7 @@ pc() {
 	install_into "$root"
 	run "$root/usr/bin/alloter" -V
 	[ "$status" -eq 0 ]
-	[[ $output == *"$(sed -n 's/^#define ALLOTER_VERSION "\(.*\)"/\1/p' "$SRC/lib/alloter.h")"* ]]
+	[[ $output == *"$(sed -n 's/^#define ALLOTER_VERSION "\(.*\)"/\1/p' "$SRC/include/alloter.h")"* ]]
 	run "$root/usr/bin/alloter" -q 'echo ran'
 	[ "$status" -eq 0 ]
 	[ "$output" = ran ]
@@ -71,7 +71,7 @@ pc() {
 @test "the installed pkg-config file names the prefix and the header's version" {
 	install_into "$root"
 	grep -qx 'prefix=/usr' "$root/usr/lib/pkgconfig/alloter.pc"
-	[ "$(pc --modversion alloter)" = "$(sed -n 's/^#define ALLOTER_VERSION "\(.*\)"/\1/p' "$SRC/lib/alloter.h")" ]
+	[ "$(pc --modversion alloter)" = "$(sed -n 's/^#define ALLOTER_VERSION "\(.*\)"/\1/p' "$SRC/include/alloter.h")" ]
 }
 
 @test "pkg-config flags for the installed copy point into DESTDIR, not the source tree" {
@@ -163,5 +163,5 @@ pc() {
 	done
 	# and nothing in the source tree was removed
 	[ -f "$SRC/man/alloter.1" ]
-	[ -f "$SRC/lib/alloter.h" ]
+	[ -f "$SRC/include/alloter.h" ]
 }

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 
 #include "alloter.h"
-#include "leaders.h"
+#include "proc/reap.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_rwlock_t spawning;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "alloter.h"
-#include "yamlvalue.h"
+#include "taskfile/yamlvalue.h"
 
 enum top_key {
 	K_LIMIT, K_TIMEOUT, K_TASK_TIMEOUT, K_FAIL_FAST, K_KILL_OTHERS,

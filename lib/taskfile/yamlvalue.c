@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "yamlvalue.h"
+#include "taskfile/yamlvalue.h"
 
 int al_yfail(const struct al_yctx *y, uint32_t node, const char *fmt, ...)
 {

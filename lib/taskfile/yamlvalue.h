@@ -6,7 +6,7 @@
 #ifndef AL_YAMLVALUE_H
 #define AL_YAMLVALUE_H
 
-#include "yamlnode.h"
+#include "taskfile/yamlnode.h"
 
 /* Where the reads find nodes and put their complaints. */
 struct al_yctx {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "yamlnode.h"
+#include "taskfile/yamlnode.h"
 
 /* Expanding aliases may multiply the document by this much, or reach this
  * many nodes, whichever is more, before it is taken for an alias bomb. */

@@ -32,8 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "leaders.h"
-#include "output.h"
+#include "proc/reap.h"
+#include "proc/output.h"
 
 extern char **environ;
 

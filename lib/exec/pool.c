@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "pool.h"
+#include "exec/pool.h"
 
 /* Workers run process tasks whose buffers live on the heap, so a small
  * stack is plenty; it keeps a pool of a thousand threads cheap. */

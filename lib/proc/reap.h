@@ -2,8 +2,8 @@
  * leaders.h - the pids of running process tasks, so that orphans handed to
  * a subreaper can be reaped without ever stealing a task's own status.
  */
-#ifndef AL_LEADERS_H
-#define AL_LEADERS_H
+#ifndef AL_REAP_H
+#define AL_REAP_H
 
 #include <sys/types.h>
 

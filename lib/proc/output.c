@@ -19,7 +19,7 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
-#include "output.h"
+#include "proc/output.h"
 
 /* Group mode keeps a task's output in memory up to HOLD_BYTES, then spills
  * the rest to a file, so memory stays bounded whatever tasks print. */

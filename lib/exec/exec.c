@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pool.h"
+#include "exec/pool.h"
 
 struct run;
 
