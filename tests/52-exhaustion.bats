@@ -177,7 +177,7 @@ check_nproc_run() {
 	[ "$(jq '.tasks | length' "$r")" -eq 6 ]
 	[ "$(jq '[.tasks[] | select(.status == "succeeded" or
 		(.status == "failed" and .error == "Resource temporarily unavailable"))] | length' "$r")" -eq 6 ]
-	! grep -q "exit status 0" <<<"$stderr"
+	[[ $stderr != *"exit status 0"* ]]
 	local failed
 	failed=$(jq '[.tasks[] | select(.status == "failed")] | length' "$r")
 	[ "$(grep -c "cannot start: Resource temporarily unavailable" <<<"$stderr")" -ge "$failed" ]

@@ -486,5 +486,5 @@ EOF
 	[ "$status" -eq 124 ]
 	[ "$peak_kb" -lt "$MEM_LIMIT_KB" ]
 	[[ $stderr == *"(attempt 1 of 2147483648; retrying)"* ]]
-	! grep -q 'of -' <<<"$stderr"
+	[[ $stderr != *'of -'* ]]
 }
