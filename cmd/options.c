@@ -1,14 +1,14 @@
 /*
- * options.c - command-line parsing with strict range checks; the usage text
- * here mirrors the man page's SYNOPSIS and EXIT STATUS.
+ * options.c - command-line parsing with strict range checks, and the hints
+ * for options of GNU parallel and xargs; the usage text here mirrors the man
+ * page's SYNOPSIS and EXIT STATUS.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "options.h"
 
@@ -19,10 +19,13 @@ static const char usage_text[] =
 	"\n"
 	"Runs shell commands concurrently: each argument is one command, run\n"
 	"with /bin/sh -c; with no command, one command per line of stdin.\n"
+	"The options end at the first command: every argument from there on\n"
+	"is a command of its own, even one that begins with '-'.\n"
 	"\n"
 	"options:\n"
 	"  -j, --limit N          at most N tasks at once (default: online CPUs;\n"
-	"                         0: no limit)\n"
+	"                         0: no limit); N%: that share of the CPUs;\n"
+	"                         +N, -N: the CPUs plus or minus N (at least 1)\n"
 	"  -t, --timeout DUR      deadline for the whole run\n"
 	"  -T, --task-timeout DUR deadline for each task\n"
 	"  -x, --fail-fast        after a failure, start no new task\n"
@@ -68,18 +71,153 @@ static int usage_error(const char *fmt, ...)
 	return 2;
 }
 
-static int parse_count(const char *opt, const char *s, int *out)
-{
-	char *end;
-	long v;
+/* Options of GNU parallel and xargs that alloter does not have, each with
+ * where to look instead.  This is the one table to extend as alloter grows
+ * (and to shrink when one of them is implemented); options that alloter
+ * has under the same spelling but with another meaning parse as alloter's,
+ * and are listed in the man page's "Coming from GNU parallel or xargs". */
+static const struct {
+	const char *name;     /* as typed: "-P", "--jobs" */
+	const char *hint;
+} peer_hints[] = {
+	{"-P", "xargs' -P is -j here"},
+	{"--max-procs", "xargs' --max-procs is -j here"},
+	{"--jobs", "GNU parallel's --jobs is -j or --limit here"},
+	{"--halt", "GNU parallel's --halt soon,fail=1 is -x here, and "
+	           "--halt now,fail=1 is -k"},
+	{"--halt-on-error", "GNU parallel's --halt-on-error 1 is -x here, "
+	                    "and --halt-on-error 2 is -k"},
+	{"-u", "GNU parallel's -u is -o raw here"},
+	{"--ungroup", "GNU parallel's --ungroup is -o raw here"},
+	{"--line-buffer", "GNU parallel's --line-buffer is -o line here"},
+	{"--lb", "GNU parallel's --lb is -o line here"},
+	{"--group", "GNU parallel's --group is -o group here, the default"},
+	{"--dryrun", "GNU parallel's --dryrun is -n or --dry-run here"},
+	{"--sshlogin", "GNU parallel's --sshlogin is -S or --hosts here"},
+	{"--sshloginfile", "GNU parallel's --sshloginfile is --hosts-file "
+	                   "here"},
+	{"--slf", "GNU parallel's --slf is --hosts-file here"},
+	{"--eta", "GNU parallel's --eta is --progress here"},
+	{"--bar", "GNU parallel's --bar is --progress here"},
+	{"--retries", "GNU parallel's --retries is the task file's retries "
+	              "key here"},
+	{"--workdir", "GNU parallel's --workdir is the task file's cwd key "
+	              "here"},
+	{"--wd", "GNU parallel's --wd is the task file's cwd key here"},
+	{"-r", "xargs' -r is the default here: no input runs nothing"},
+	{"--no-run-if-empty", "xargs' --no-run-if-empty is the default here: "
+	                      "no input runs nothing"},
+	{"-I", "xargs' and GNU parallel's -I is not supported yet"},
+	{"-i", "xargs' -i is not supported yet"},
+	{"--replace", "xargs' and GNU parallel's --replace is not supported "
+	              "yet"},
+	{"-a", "xargs' and GNU parallel's -a is not supported yet; for a file "
+	       "of commands, use < FILE"},
+	{"--arg-file", "xargs' and GNU parallel's --arg-file is not supported "
+	               "yet; for a file of commands, use < FILE"},
+	{"-0", "xargs' and GNU parallel's -0 is not supported yet"},
+	{"--null", "xargs' and GNU parallel's --null is not supported yet"},
+	{"-d", "xargs' and GNU parallel's -d is not supported yet"},
+	{"--delimiter", "xargs' and GNU parallel's --delimiter is not "
+	                "supported yet"},
+	{"-L", "xargs' and GNU parallel's -L is not supported yet"},
+	{"-N", "GNU parallel's -N is not supported yet"},
+	{"--max-args", "xargs' and GNU parallel's --max-args is not supported "
+	               "yet (-n is --dry-run here)"},
+	{"--max-lines", "xargs' and GNU parallel's --max-lines is not "
+	                "supported yet"},
+	{"-v", "GNU parallel's -v is not supported yet"},
+	{"--verbose", "xargs' and GNU parallel's --verbose is not supported "
+	              "yet"},
+	{"--tagstring", "GNU parallel's --tagstring is not supported yet"},
+	{"--results", "GNU parallel's --results is not supported yet (see "
+	              "--joblog and --report)"},
+	{"--delay", "GNU parallel's --delay is not supported yet"},
+	{"--pipe", "GNU parallel's --pipe is not supported yet"},
+	{"--load", "GNU parallel's --load is not supported yet"},
+	{"--memfree", "GNU parallel's --memfree is not supported yet"},
+};
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (!*s || *end || errno || v < 0 || v > 1000000)
-		return usage_error("%s: invalid value '%s' (want a whole number "
-		                   "from 0 to 1000000)", opt, s);
+/* Reports an option that getopt_long did not take: arg is the word it was
+ * in ("--name" or "--name=value"), or NULL for the letter of "-x". */
+static int unknown_option(const struct option *longs, const char *arg,
+                          int letter)
+{
+	char name[64], list[256] = "";
+	size_t len, used = 0;
+	int n = 0;
+
+	if (!arg) {
+		snprintf(name, sizeof name, "-%c", letter);
+		arg = name;
+	}
+	/* The name without its value; all of "--=x", which has no name. */
+	if ((len = strcspn(arg, "=")) <= 2)
+		len = strlen(arg);
+	/* getopt_long takes unique abbreviations, and refuses one that fits
+	 * several options just as it refuses an unknown one. */
+	for (const struct option *l = longs; len > 2 && l->name; l++) {
+		if (strncmp(l->name, arg + 2, len - 2) != 0)
+			continue;
+		n++;
+		if (used < sizeof list)
+			used += (size_t)snprintf(list + used, sizeof list - used,
+			                         "%s--%s", used ? ", " : "",
+			                         l->name);
+	}
+	if (n > 1)
+		return usage_error("option '%.*s' is ambiguous (%s)", (int)len,
+		                   arg, list);
+	for (size_t i = 0; i < sizeof peer_hints / sizeof peer_hints[0]; i++)
+		if (strncmp(arg, peer_hints[i].name, len) == 0 &&
+		    !peer_hints[i].name[len])
+			return usage_error("unknown option '%.*s' (%s)", (int)len,
+			                   arg, peer_hints[i].hint);
+	return usage_error("unknown option '%.*s'", (int)len, arg);
+}
+
+#define LIMIT_MAX 1000000
+
+/* -j: N, or as GNU parallel spells it, N% of the online CPUs or the CPUs
+ * plus or minus N; the relative forms give at least 1.  Only digits are
+ * taken (strtol would also take blanks and a sign). */
+static int parse_limit(const char *opt, const char *s, int *out)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *p = s;
+	char sign = 0;
+	long long n = 0, v;
+
+	if (*p == '+' || *p == '-')
+		sign = *p++;
+	if (*p < '0' || *p > '9')
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((n = n * 10 + (*p - '0')) > LIMIT_MAX)
+			goto bad;
+	if (cpus < 1)
+		cpus = 1;
+	if (!sign && strcmp(p, "%") == 0)
+		v = cpus * n / 100;
+	else if (*p)
+		goto bad;
+	else if (sign == '+')
+		v = cpus + n;
+	else if (sign == '-')
+		v = cpus - n;
+	else
+		v = n;
+	if ((sign || *p) && v < 1)
+		v = 1;
+	if (v > LIMIT_MAX)
+		return usage_error("%s: '%s' is %lld tasks at once, more than "
+		                   "%d", opt, s, v, LIMIT_MAX);
 	*out = (int)v;
 	return 0;
+bad:
+	return usage_error("%s: invalid value '%s' (want N, N%%, +N or -N, "
+	                   "with N a whole number from 0 to %d)", opt, s,
+	                   LIMIT_MAX);
 }
 
 static int parse_duration(const char *opt, const char *s, int64_t *out)
@@ -104,6 +242,33 @@ static int parse_choice(const char *opt, const char *s,
 	                   names[0], names[1], names[2]);
 }
 
+/* Options that would have no effect together are refused rather than
+ * ignored.  Only the command line is checked here: a task file's output
+ * and tag keys are combined with it later, in settle(). */
+static int check_combinations(const struct options *o)
+{
+	if (o->output == ALLOTER_OUTPUT_RAW && o->tag == 1)
+		return usage_error("--tag: cannot be combined with -o raw: raw "
+		                   "output goes straight out, unseen, so its "
+		                   "lines cannot be prefixed");
+	if (o->output == ALLOTER_OUTPUT_RAW && o->keep_order)
+		return usage_error("--keep-order: cannot be combined with -o "
+		                   "raw: raw output goes straight out, unseen, "
+		                   "so it cannot be held back (use -o group)");
+	if (o->output == ALLOTER_OUTPUT_LINE && o->keep_order)
+		return usage_error("--keep-order: cannot be combined with -o "
+		                   "line: lines are written as they arrive (use "
+		                   "-o group)");
+	return 0;
+}
+
+/* Values of the options that have no letter: above every character, so
+ * that an unknown letter in optopt is never taken for one of them. */
+enum {
+	OPT_TAG = 256, OPT_KEEP_ORDER, OPT_SHELL_ALWAYS, OPT_JOBLOG, OPT_REPORT,
+	OPT_PROGRESS, OPT_COLOR, OPT_HOSTS_FILE, OPT_SSH,
+};
+
 int options_parse(struct options *o, int argc, char **argv)
 {
 	/* In the order of enum alloter_output_mode and of COLOR_*. */
@@ -117,19 +282,19 @@ int options_parse(struct options *o, int argc, char **argv)
 		{"kill-others", no_argument, NULL, 'k'},
 		{"grace", required_argument, NULL, 'g'},
 		{"output", required_argument, NULL, 'o'},
-		{"tag", no_argument, NULL, 'G'},
+		{"tag", no_argument, NULL, OPT_TAG},
 		{"file", required_argument, NULL, 'f'},
 		{"quiet", no_argument, NULL, 'q'},
-		{"keep-order", no_argument, NULL, 'K'},
-		{"shell-always", no_argument, NULL, 'A'},
-		{"joblog", required_argument, NULL, 'J'},
-		{"report", required_argument, NULL, 'R'},
+		{"keep-order", no_argument, NULL, OPT_KEEP_ORDER},
+		{"shell-always", no_argument, NULL, OPT_SHELL_ALWAYS},
+		{"joblog", required_argument, NULL, OPT_JOBLOG},
+		{"report", required_argument, NULL, OPT_REPORT},
 		{"dry-run", no_argument, NULL, 'n'},
-		{"progress", no_argument, NULL, 'P'},
-		{"color", required_argument, NULL, 'C'},
+		{"progress", no_argument, NULL, OPT_PROGRESS},
+		{"color", required_argument, NULL, OPT_COLOR},
 		{"hosts", required_argument, NULL, 'S'},
-		{"hosts-file", required_argument, NULL, 'H'},
-		{"ssh", required_argument, NULL, 's'},
+		{"hosts-file", required_argument, NULL, OPT_HOSTS_FILE},
+		{"ssh", required_argument, NULL, OPT_SSH},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -141,14 +306,17 @@ int options_parse(struct options *o, int argc, char **argv)
 	                      .fail_fast = -1, .kill_others = -1, .tag = -1,
 	                      .output = -1};
 	opterr = 0;
-	/* Options may follow commands, as with most GNU tools; a command
-	 * that starts with '-' goes after "--". */
+	/* The options end at the first command, as with xargs, nice or env
+	 * (and POSIX utility syntax): every word from there on is a command,
+	 * even one that looks like an option.  The leading '+' asks for
+	 * that whatever POSIXLY_CORRECT says; ':' reports a missing value
+	 * apart from an unknown option. */
 	while (r == 0 &&
-	       (c = getopt_long(argc, argv, ":j:t:T:xkg:o:f:nqhVS:", longs,
+	       (c = getopt_long(argc, argv, "+:j:t:T:xkg:o:f:nqhVS:", longs,
 	                        NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			r = parse_count("--limit", optarg, &o->limit);
+			r = parse_limit("--limit", optarg, &o->limit);
 			break;
 		case 't':
 			r = parse_duration("--timeout", optarg, &o->timeout_ms);
@@ -170,7 +338,7 @@ int options_parse(struct options *o, int argc, char **argv)
 			r = parse_choice("--output", optarg, modes,
 			                 &o->output);
 			break;
-		case 'G':
+		case OPT_TAG:
 			o->tag = 1;
 			break;
 		case 'f':
@@ -179,22 +347,22 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'q':
 			o->quiet = true;
 			break;
-		case 'K':
+		case OPT_KEEP_ORDER:
 			o->keep_order = true;
 			break;
-		case 'A':
+		case OPT_SHELL_ALWAYS:
 			o->shell_always = true;
 			break;
 		case 'S':
 			o->hosts = optarg;
 			break;
-		case 'H':
+		case OPT_HOSTS_FILE:
 			o->hosts_file = optarg;
 			break;
-		case 's':
+		case OPT_SSH:
 			o->ssh = optarg;
 			break;
-		case 'J':
+		case OPT_JOBLOG:
 			if (strcmp(optarg, "-") == 0)
 				return usage_error("--joblog: '-' is not allowed:"
 				                   " standard output carries the "
@@ -202,7 +370,7 @@ int options_parse(struct options *o, int argc, char **argv)
 				                   "");
 			o->joblog = optarg;
 			break;
-		case 'R':
+		case OPT_REPORT:
 			if (!*optarg)
 				return usage_error("--report: empty file name");
 			o->report = optarg;
@@ -210,10 +378,10 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'n':
 			o->dry_run = true;
 			break;
-		case 'P':
+		case OPT_PROGRESS:
 			o->progress = true;
 			break;
-		case 'C':
+		case OPT_COLOR:
 			r = parse_choice("--color", optarg, whens, &o->color);
 			break;
 		case 'h':
@@ -223,18 +391,28 @@ int options_parse(struct options *o, int argc, char **argv)
 			printf("alloter %s\n", ALLOTER_VERSION);
 			return fflush(stdout) == 0 ? 0 : 1;
 		case ':':
-			return usage_error("option '%s' needs a value",
-			                   argv[optind - 1]);
+			/* A long option that needs a value was the last word;
+			 * a letter may have ended a cluster such as -xj. */
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
+				return usage_error("option '%s' needs a value",
+				                   argv[optind - 1]);
+			return usage_error("option '-%c' needs a value", optopt);
 		default:
-			if (optopt) {
-				char opt[3] = {'-', (char)optopt, '\0'};
-				return usage_error("unknown option '%s'", opt);
-			}
-			return usage_error("unknown option '%s'",
-			                   argv[optind - 1]);
+			/* A known option in optopt was refused for its value:
+			 * only a long option without one, as in --tag=yes. */
+			for (const struct option *l = longs; optopt && l->name;
+			     l++)
+				if (l->val == optopt && l->has_arg == no_argument)
+					return usage_error("option '--%s' takes no "
+					                   "value", l->name);
+			if (optopt)
+				return unknown_option(longs, NULL, optopt);
+			return unknown_option(longs, argv[optind - 1], 0);
 		}
 	}
 	if (r)
+		return r;
+	if ((r = check_combinations(o)))
 		return r;
 	o->commands = argv + optind;
 	o->n_commands = argc - optind;

@@ -32,8 +32,10 @@ struct options {
 
 enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
-/* Parses argv into o.  Returns OPTIONS_RUN to go on, or an exit status (0
- * after --help or --version, 2 after a usage error, already reported). */
+/* Parses argv into o.  The options end at the first word that is not one
+ * (or after "--"): o->commands then points into argv at that word, so argv
+ * must outlive o.  Returns OPTIONS_RUN to go on, or an exit status (0 after
+ * --help or --version, 2 after a usage error, already reported). */
 int options_parse(struct options *o, int argc, char **argv);
 
 #endif

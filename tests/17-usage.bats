@@ -85,8 +85,8 @@ usage_error() {
 	[ "$status" -eq 0 ]
 }
 
-@test "-j -1 is a usage error" {
-	usage_error -j -1
+@test "-j -1x is a usage error" {
+	usage_error -j -1x
 }
 
 @test "-j abc is a usage error" {

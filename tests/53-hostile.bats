@@ -125,7 +125,7 @@ cli() {
 	longx=$(head -c 100000 /dev/zero | tr '\0' x)
 	cli 2 -j ''
 	cli 2 -j abc
-	cli 2 -j -1
+	cli any -j -1
 	cli 2 -j 1000001
 	cli 2 -j 2147483648
 	cli 2 -j 4294967297
