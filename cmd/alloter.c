@@ -3,6 +3,7 @@
  * The only file that decides how alloter exits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,13 +11,15 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "feed.h"
 #include "hosts.h"
 #include "joblog.h"
 #include "options.h"
-#include "place.h"
+#include "placement.h"
 #include "progress.h"
-#include "reaper.h"
 #include "report.h"
+#include "reporter.h"
 #include "run.h"
 #include "signals.h"
 
@@ -148,7 +151,7 @@ static int exit_status(const struct run *r, int sig, int err)
 		return 2; /* the input could not be read */
 	if (r->res.stop_reason == ALLOTER_CANCEL_TIMEOUT)
 		return 124;
-	if (err || r->failed)
+	if (err || r->tally.failed)
 		return 1;
 	return 0;
 }
@@ -186,7 +189,8 @@ static int check_pins(const struct run *r)
 			bool found = false;
 
 			for (size_t k = 0; r->hosts && k < r->hosts->n; k++)
-				found |= place_host_matches(&r->hosts->v[k], *p);
+				found |= placement_host_matches(&r->hosts->v[k],
+				                                *p);
 			if (!found) {
 				fprintf(stderr, "alloter: task '%s': host '%s' is "
 				        "not among the run's hosts (give them "
@@ -233,7 +237,21 @@ int main(int argc, char **argv)
 	struct signals *sigs = NULL;
 	alloter_pool *pool = NULL;
 	int status, err, sig;
+	int64_t deadline_ms;
+	bool abandoned;
 
+	/* Before anything opens a descriptor: a closed 0, 1 or 2 would be
+	 * reused by the first one opened, and read as the commands or
+	 * written over as the output. */
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd) {
+			fprintf(stderr, "alloter: cannot open /dev/null onto "
+			        "descriptor %d\n", fd);
+			return 2;
+		}
+	}
 	status = options_parse(&o, argc, argv);
 	if (status != OPTIONS_RUN)
 		return status;
@@ -256,7 +274,7 @@ int main(int argc, char **argv)
 	/* Orphans of our tasks come to us rather than to init, so they can
 	 * be reaped at once, no zombie keeps a task's group alive, and those
 	 * that escaped their group can still be found. */
-	if ((err = reaper_start()))
+	if ((err = alloter_reaper_start()))
 		fprintf(stderr, "alloter: cannot become a subreaper: %s\n",
 		        strerror(-err));
 
@@ -305,6 +323,10 @@ int main(int argc, char **argv)
 		goto out;
 	if ((err = signals_start(&sigs, r.root)))
 		goto fail;
+	if ((err = reporter_start(&r.reporter, &r))) {
+		signals_stop(sigs);
+		goto fail;
+	}
 	if (r.hosts && !hosts_probe(&hosts, pool, r.root, say_stderr, r.out))
 		say_stderr(r.out, "no host can be reached; every task will "
 		           "fail");
@@ -312,18 +334,47 @@ int main(int argc, char **argv)
 	    (err = progress_start(&r.progress, r.out, r.n_jobs)))
 		fprintf(stderr, "alloter: --progress: %s\n", strerror(-err));
 
-	err = run_exec(&r, pool);
-	progress_stop(r.progress);
+	deadline_ms = r.set.timeout_ms ? clock_mono_ms() + r.set.timeout_ms : 0;
+	err = feed_run(&r, pool);
+	/* What is left to write is bound by the run's deadline and by the
+	 * interrupts, like the tasks: a reader that does not read cannot
+	 * keep alloter from ending. */
+	abandoned = reporter_end(r.reporter, r.root, deadline_ms) != 0;
+	/* The progress line is drawn through the output lock, which an
+	 * abandoned writer holds: leave it be then. */
+	if (!abandoned)
+		progress_stop(r.progress);
 	sig = signals_stop(sigs);
 	status = exit_status(&r, sig, err);
+	if (abandoned && !sig && status < 124)
+		status = 124; /* the deadline passed while writing */
 	/* A run cut short takes down what escaped its tasks' groups too; a
 	 * finished one leaves deliberate daemons be, reaping only the dead. */
 	if (status >= 124 || r.res.stop_reason)
-		reaper_sweep(alloter_cancel_hurried(r.root) ? 0 : r.set.grace_ms);
+		alloter_reaper_terminate(alloter_cancel_hurried(r.root)
+		                                 ? 0 : r.set.grace_ms);
 	else
-		reaper_collect();
+		alloter_reaper_sweep(NULL);
+	if (abandoned) {
+		/* The reporter is stuck on a write, maybe with the job log's
+		 * or the report's stream in hand: touch neither, remove the
+		 * report's temporary file, and leave without waiting. */
+		if (status != 141)
+			reporter_summary(&r, true);
+		report_abandon(r.report);
+		_exit(status);
+	}
+	if (!err && r.read_err)
+		reporter_say(&r, false, "standard input: %s",
+		             strerror(-r.read_err));
+	/* A write that failed (not for a reader that left) lost output. */
+	if ((err = alloter_output_error(r.out))) {
+		reporter_say(&r, true, "output lost: %s", strerror(-err));
+		if (status == 0)
+			status = 1;
+	}
 	if (status != 141)
-		run_summary(&r);
+		reporter_summary(&r, false);
 	if ((err = joblog_close(r.joblog)))
 		fprintf(stderr, "alloter: --joblog: %s\n", strerror(-err));
 	if ((err = report_close(r.report, &r, status)))
@@ -334,6 +385,7 @@ fail:
 	fprintf(stderr, "alloter: cannot start: %s\n", strerror(-err));
 	status = 2;
 out:
+	reporter_free(r.reporter);
 	alloter_pool_free(pool);
 	run_free(&r);
 	alloter_output_free(r.out);

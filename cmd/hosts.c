@@ -136,6 +136,7 @@ struct probe {
 	struct hosts *h;
 	struct host *host;
 	struct alloter_proc proc;
+	struct alloter_proc_call call;
 	char **argv;
 	alloter_output *out;
 	FILE *file;
@@ -148,7 +149,7 @@ static int probe_task(void *arg, alloter_cancel *cancel)
 
 	if (p->host->down) /* its set-up failed, and was reported */
 		return 1;
-	return alloter_proc_run(&p->proc, cancel);
+	return alloter_proc_task(&p->call, cancel);
 }
 
 /* Sets up one probe: ssh HOST getconf _NPROCESSORS_ONLN, its output in an
@@ -174,6 +175,7 @@ static int probe_init(struct probe *p, struct hosts *h, struct host *host)
 	p->proc = (struct alloter_proc){.argv = p->argv, .name = host->name,
 	                                .output = p->out, .timeout_ms = 30000,
 	                                .grace_ms = 1000};
+	p->call.proc = &p->proc;
 	return 0;
 }
 
@@ -213,16 +215,19 @@ size_t hosts_probe(struct hosts *h, alloter_pool *pool, alloter_cancel *c,
 		long cpus = 0;
 
 		if (!p->host->down && p->file) {
+			/* The output's writer may not have written it yet. */
+			alloter_output_flush(p->out);
 			rewind(p->file);
 			if (fgets(buf, sizeof buf, p->file))
 				cpus = strtol(buf, NULL, 10);
 		}
-		if (!p->host->down && p->proc.result.status ==
+		if (!p->host->down && p->call.result.status ==
 		                              ALLOTER_PROC_EXITED &&
-		    p->proc.result.exit_code == 0 && cpus > 0) {
+		    p->call.result.exit_code == 0 && cpus > 0) {
 			p->host->slots = (int)(cpus > 100000 ? 100000 : cpus);
 		} else if (!p->host->down) {
-			remote_why(&p->proc, p->log, why, sizeof why);
+			remote_why(&p->proc, &p->call.result, p->log, why,
+			           sizeof why);
 			snprintf(msg, sizeof msg, "host '%s': cannot be used: %s",
 			         p->host->name, why);
 			say(ud, msg);

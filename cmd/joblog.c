@@ -47,21 +47,17 @@ int joblog_open(struct joblog **out, const char *path)
 	return 0;
 }
 
-void joblog_attempt(struct joblog *l, const struct job *j)
+void joblog_attempt(struct joblog *l, const struct job *j,
+                    const struct verdict *v)
 {
-	const struct alloter_proc_result *r = &j->proc.result;
-
 	if (!l)
 		return;
 	fprintf(l->f, "%zu\t%s\t%.3f\t%.3f\t0\t%llu\t%d\t%d\t", j->index,
-	        j->host ? j->host->name : ":",
-	        (double)r->start_ns / 1e9, (double)r->duration_ns / 1e9,
-	        (unsigned long long)(r->out_bytes + r->err_bytes),
-	        /* As GNU parallel does for a job it could not start. */
-	        r->status == ALLOTER_PROC_SPAWN_FAILED ? -1 : r->exit_code,
-	        r->signo);
+	        v->host, (double)v->start_ns / 1e9,
+	        (double)v->duration_ns / 1e9, (unsigned long long)v->bytes,
+	        v->log_exitval, v->signo);
 	/* A tab or newline inside the command would break the columns. */
-	for (const char *c = j->proc.command; *c; c++)
+	for (const char *c = j->command; *c; c++)
 		putc(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c, l->f);
 	putc('\n', l->f);
 	if (fflush(l->f) == EOF && !l->err)

@@ -181,14 +181,13 @@ char *remote_payload(const char *command, const char *shell,
 	return out;
 }
 
-bool remote_transport_failed(const struct alloter_proc *p, const char *log,
-                             char *why, size_t len)
+bool remote_transport_failed(const struct alloter_proc_result *res,
+                             const char *log, char *why, size_t len)
 {
 	FILE *f;
 	bool failed = false;
 
-	if (p->result.status != ALLOTER_PROC_EXITED ||
-	    p->result.exit_code != 255)
+	if (!log || res->status != ALLOTER_PROC_EXITED || res->exit_code != 255)
 		return false;
 	f = fopen(log, "re");
 	if (f) {
@@ -201,10 +200,11 @@ bool remote_transport_failed(const struct alloter_proc *p, const char *log,
 	return failed;
 }
 
-void remote_why(const struct alloter_proc *p, const char *log, char *why,
-                size_t len)
+void remote_why(const struct alloter_proc *p,
+                const struct alloter_proc_result *res, const char *log,
+                char *why, size_t len)
 {
-	if (remote_transport_failed(p, log, why, len))
+	if (remote_transport_failed(res, log, why, len))
 		return;
-	alloter_proc_describe(p, why, len);
+	alloter_proc_describe(p, res, why, len);
 }

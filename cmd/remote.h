@@ -13,7 +13,7 @@
 /* The least time between two ssh starts on one host: at most 20 a second,
  * so that with logins of about half a second, sshd's default MaxStartups
  * (10 unauthenticated connections) is rarely reached; when it is, the
- * connection is tried again (place.c). */
+ * connection is tried again (placement.c). */
 #define REMOTE_PACE_MS 50
 
 /* Makes an empty file for ssh's own messages (-E); *path gets its name,
@@ -31,10 +31,11 @@ char *remote_payload(const char *command, const char *shell,
                      size_t *len);
 /* Whether a finished ssh failed itself (connection, host key, login):
  * exit status 255 and a message in its log.  Puts the message in why. */
-bool remote_transport_failed(const struct alloter_proc *p, const char *log,
-                             char *why, size_t len);
-/* Why a probe failed, in words. */
-void remote_why(const struct alloter_proc *p, const char *log, char *why,
-                size_t len);
+bool remote_transport_failed(const struct alloter_proc_result *res,
+                             const char *log, char *why, size_t len);
+/* Why a probe p with result res failed, in words. */
+void remote_why(const struct alloter_proc *p,
+                const struct alloter_proc_result *res, const char *log,
+                char *why, size_t len);
 
 #endif

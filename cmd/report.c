@@ -120,7 +120,7 @@ fail:
 }
 
 static void task_head(struct report *rep, const struct job *j,
-                      const char *status)
+                      const char *status, int attempts, const char *host)
 {
 	FILE *f = rep->f;
 
@@ -128,56 +128,38 @@ static void task_head(struct report *rep, const struct job *j,
 	fputs("\"name\": ", f);
 	json_str(f, j->name);
 	fprintf(f, ", \"index\": %zu, \"command\": ", j->index);
-	json_str(f, j->proc.command);
+	json_str(f, j->command);
 	fprintf(f, ", \"status\": \"%s\", \"attempts\": %d, \"host\": ",
-	        status, j->attempts);
-	json_str(f, j->host ? j->host->name : ":");
+	        status, attempts);
+	json_str(f, host);
 }
 
-void report_ran(struct report *rep, const struct job *j)
+void report_ran(struct report *rep, const struct job *j,
+                const struct verdict *v, int attempts)
 {
-	const struct alloter_proc_result *r = &j->proc.result;
-	const char *status, *sig;
+	const char *sig;
 
 	if (!rep)
 		return;
-	switch (j->refused ? ALLOTER_PROC_SPAWN_FAILED : r->status) {
-	case ALLOTER_PROC_EXITED:
-		status = r->exit_code ? "failed" : "succeeded";
-		break;
-	case ALLOTER_PROC_SIGNALED:
-		status = "crashed";
-		break;
-	case ALLOTER_PROC_TIMED_OUT:
-		status = "timed_out";
-		break;
-	case ALLOTER_PROC_TERMINATED:
-		status = "terminated";
-		break;
-	default:
-		status = "failed";
-		break;
-	}
-	task_head(rep, j, status);
-	if (j->refused || r->status == ALLOTER_PROC_SPAWN_FAILED ||
-	    r->status == ALLOTER_PROC_LOST_OUTPUT) {
+	task_head(rep, j, v->status, attempts, v->host);
+	if (v->error[0]) {
 		fputs(", \"error\": ", rep->f);
-		json_str(rep->f, j->refused ? j->refused : strerror(r->err));
+		json_str(rep->f, v->error);
 	}
-	if (j->refused || r->status == ALLOTER_PROC_SPAWN_FAILED) {
-		/* It never ran: there is no exit status to give. */
-		fputs(", \"exit_code\": null, \"signal\": null", rep->f);
-	} else if (r->signo) {
-		sig = sigabbrev_np(r->signo);
+	if (v->has_exit) {
+		fprintf(rep->f, ", \"exit_code\": %d, \"signal\": null",
+		        v->exit_code);
+	} else if (v->signo) {
+		sig = sigabbrev_np(v->signo);
 		fprintf(rep->f, ", \"exit_code\": null, \"signal\": \"SIG%s\"",
 		        sig ? sig : "UNKNOWN");
 	} else {
-		fprintf(rep->f, ", \"exit_code\": %d, \"signal\": null",
-		        r->exit_code);
+		/* It never ran: there is no exit status to give. */
+		fputs(", \"exit_code\": null, \"signal\": null", rep->f);
 	}
 	fprintf(rep->f, ", \"core_dumped\": %s, \"start\": %.3f, "
-	        "\"duration_ms\": %lld}", r->core_dumped ? "true" : "false",
-	        (double)r->start_ns / 1e9, (long long)(r->duration_ns / 1000000));
+	        "\"duration_ms\": %lld}", v->core_dumped ? "true" : "false",
+	        (double)v->start_ns / 1e9, (long long)(v->duration_ns / 1000000));
 }
 
 void report_skipped(struct report *rep, const struct job *j, const char *why,
@@ -185,7 +167,7 @@ void report_skipped(struct report *rep, const struct job *j, const char *why,
 {
 	if (!rep)
 		return;
-	task_head(rep, j, "skipped");
+	task_head(rep, j, "skipped", j->attempts, ":");
 	fprintf(rep->f, ", \"skip_reason\": \"%s\"", why);
 	if (needs) {
 		fputs(", \"needs\": ", rep->f);
@@ -200,9 +182,16 @@ static const char *output_name(enum alloter_output_mode m)
 	       : m == ALLOTER_OUTPUT_RAW ? "raw" : "group";
 }
 
+void report_abandon(struct report *rep)
+{
+	if (rep)
+		unlink(rep->tmp);
+}
+
 int report_close(struct report *rep, const struct run *r, int exit_status)
 {
 	const struct settings *s = &r->set;
+	const struct tally *t = &r->tally;
 	FILE *f;
 	int err = 0;
 
@@ -214,8 +203,8 @@ int report_close(struct report *rep, const struct run *r, int exit_status)
 	        "\"failed\": %zu, \"skipped\": %zu, \"attempts\": %zu, ",
 	        (double)r->start_ns / 1e9,
 	        (long long)((r->end_ns - r->start_ns) / 1000000), exit_status,
-	        r->succeeded + r->failed + r->skipped, r->succeeded, r->failed,
-	        r->skipped, r->attempts);
+	        t->succeeded + t->failed + t->skipped, t->succeeded, t->failed,
+	        t->skipped, t->attempts);
 	fprintf(f, "\"options\": {\"limit\": %d, \"timeout_ms\": %lld, "
 	        "\"task_timeout_ms\": %lld, \"grace_ms\": %lld, "
 	        "\"fail_fast\": %s, \"kill_others\": %s, \"output\": \"%s\", "

@@ -5,19 +5,26 @@
 #define CMD_REPORT_H
 
 #include "run.h"
+#include "verdict.h"
 
 struct report;
 
 /* Starts the report in a temporary file beside path; the file appears
  * under path, whole, only at report_close.  Returns 0 or -errno. */
 int report_open(struct report **out, const char *path);
-/* Adds a task that ran (with its last attempt's result). */
-void report_ran(struct report *rep, const struct job *j);
+/* Adds a task that ran: the verdict of its last attempt, its number. */
+void report_ran(struct report *rep, const struct job *j,
+                const struct verdict *v, int attempts);
 /* Adds a task that never ran; why is "dependency" (with the task it
- * needed), "fail_fast", "timeout" or "interrupted". */
+ * needed), "fail_fast", "timeout" or "interrupted".  A job that was
+ * tried (and is waiting to be tried again) counts its attempts. */
 void report_skipped(struct report *rep, const struct job *j, const char *why,
                     const char *needs);
-/* Writes the run's part and puts the file in place; returns 0 or -errno. */
+/* Removes the temporary file without touching its stream, which another
+ * thread may be stuck writing; for a run that leaves at once. */
+void report_abandon(struct report *rep);
+/* Writes the run's part (its counts from r->tally) and puts the file in
+ * place; returns 0 or -errno. */
 int report_close(struct report *rep, const struct run *r, int exit_status);
 
 #endif

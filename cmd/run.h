@@ -1,6 +1,12 @@
 /*
- * run.h - a run: the tasks (from arguments, standard input or a task file),
- * the settings in force, and what happened to each task.
+ * run.h - the parts of one run that every file of the command shares: the
+ * settings in force, the job model, and the run itself.
+ *
+ * A job is what the user asked for: made once (from an argument, a line of
+ * standard input or a task-file entry) and read-only after that, but for
+ * its standing in the run (state, attempts), which feed.c alone keeps.
+ * Each try at running a job is an attempt (attempt.h), built fresh from the
+ * job and its placement and thrown away once reported.
  */
 #ifndef CMD_RUN_H
 #define CMD_RUN_H
@@ -10,7 +16,7 @@
 
 #include "alloter.h"
 #include "hosts.h"
-#include "lines.h"
+#include "linereader.h"
 
 /* The settings in force: the command line over the task file over the
  * defaults. */
@@ -24,8 +30,6 @@ struct settings {
 	const char *shell;     /* NULL: /bin/sh */
 };
 
-#define FAILURES_LISTED 50  /* the summary names at most this many */
-
 enum job_state {
 	JOB_PENDING = 0,
 	JOB_RUNNING,
@@ -35,74 +39,89 @@ enum job_state {
 };
 
 struct job {
-	struct alloter_proc proc;
-	const char *name;
-	char *command;          /* owned when read from stdin */
-	char seq_name[24];      /* the name when it is a sequence number */
-	char **argv;            /* the words of a plain command, or NULL */
-	size_t index;           /* 1-based */
-	int attempts, retries;
-	enum job_state state;
-	/* Where the current attempt runs, when there are hosts: */
+	/* The description, fixed once the job is made: */
+	size_t index;           /* 1-based sequence number */
+	const char *name;       /* given, or seq_name */
+	char seq_name[24];
+	const char *command;
+	char *own_command;      /* the command's storage when streamed */
+	char **words;           /* argv for a direct exec, or NULL: the shell
+	                           (also when env sets PATH, which the shell
+	                           would search) */
+	char *const *env;       /* extra NAME=value entries, or NULL */
+	const char *cwd;
+	int64_t timeout_ms;     /* 0: none */
+	int retries;
 	char **pins;            /* the hosts it may use (task file), or NULL */
-	struct host *host;
-	char **rargv;           /* ssh's command line, or NULL */
-	char *payload;          /* what the remote wrapper reads */
-	char *tag;              /* "host:name" */
-	char *log;              /* ssh's own messages */
-	int64_t start_at_ms;    /* monotonic: ssh starts no sooner (pacing) */
-	const char *refused;    /* why it fails without running, or NULL */
+	const char *refused;    /* why it must not run at all, or NULL */
+	bool streamed;          /* made from a line; freed once reported */
+	/* Its standing in the run, kept by feed.c under the batch lock: */
+	enum job_state state;
+	int attempts;           /* attempts started and counted */
+	struct job *skip_next;  /* the others a failure skipped, in a chain
+	                           from the failed attempt (attempt.h) */
 };
+
+#define FAILURES_LISTED 50  /* the summary names at most this many */
+
+/* What happened, counted from the verdicts as they are made (feed.c), so
+ * the counts are whole even when the writing of them is not. */
+struct tally {
+	size_t succeeded, failed, skipped;
+	size_t attempts;        /* every attempt that ran, retries included */
+	char *failures[FAILURES_LISTED]; /* "'name': cause", the first ones */
+};
+
+struct reporter;
+struct joblog;
+struct report;
+struct progress;
 
 struct run {
 	struct settings set;
 	alloter_output *out;
 	alloter_cancel *root;
-	/* Tasks known up front (arguments, a task file): */
+	struct hosts *hosts;    /* NULL: everything runs here */
+	/* Jobs known up front (arguments, a task file): */
 	struct job *jobs;
 	size_t n_jobs;
 	alloter_graph *graph;
-	size_t *retry;          /* a ring of job ids to run again */
-	size_t retry_cap, retry_head, retry_len;
-	size_t running;
-	struct hosts *hosts;    /* NULL: everything runs here */
-	/* Tasks streamed from standard input: */
+	/* Jobs streamed from standard input: */
 	bool streaming;
 	struct lines lines;
 	int read_err;
 	size_t seq;
-	/* Where it is told: */
+	/* The feed's own (feed.c), under the batch lock: */
+	struct job **ring;      /* jobs to run again, in order */
+	size_t ring_cap, ring_head, ring_len;
+	size_t running;         /* attempts under way */
+	struct tally tally;
+	/* Where it is told (reporter.c does every write): */
+	struct reporter *reporter;
 	struct joblog *joblog;
 	struct report *report;
 	struct progress *progress;
-	/* What happened: */
-	size_t succeeded, failed, skipped;
-	size_t attempts;        /* every attempt that ran, retries included */
-	char *failures[FAILURES_LISTED]; /* "'name': cause", the first ones */
 	struct alloter_exec_result res;
 	int64_t start_ns, end_ns;
 };
 
-/* Reports "alloter: MESSAGE" on stderr through the output lock (red for a
- * failure when colour is on), unless standard output has gone. */
-__attribute__((format(printf, 3, 4)))
-void run_tell(struct run *r, bool failure, const char *fmt, ...);
-#define say(r, ...) run_tell(r, false, __VA_ARGS__)
-#define say_failure(r, ...) run_tell(r, true, __VA_ARGS__)
-
-/* Sets up jobs for the given commands (argv mode). */
+/* Sets up jobs for the given commands (argv mode).  Returns 0 or a
+ * negative errno value. */
 int run_from_argv(struct run *r, char **commands, int n);
 /* Sets up streaming from descriptor fd. */
 void run_from_stream(struct run *r, int fd);
-/* Sets up jobs from a loaded task file (kept by the caller). */
+/* Sets up jobs from a loaded task file (kept by the caller).  Returns 0 or
+ * a negative errno value. */
 int run_from_taskfile(struct run *r, const struct alloter_taskfile *tf);
-/* Prints the tasks, "NAME<tab>COMMAND", in an order they could run, and
+/* Makes the job for one line of standard input; NULL without memory. */
+struct job *run_stream_job(struct run *r, const char *line, size_t len);
+/* Frees a streamed job. */
+void run_free_job(struct job *j);
+/* Whether a line of standard input is blank or a # comment: no job. */
+bool run_blank_line(const char *s);
+/* Prints the jobs, "NAME<tab>COMMAND", in an order they could run, and
  * runs nothing; returns an exit status. */
 int run_dry(struct run *r);
-/* Runs everything on pool; returns 0 or a negative errno value. */
-int run_exec(struct run *r, alloter_pool *pool);
-/* Writes the summary line(s) to stderr through the output lock. */
-void run_summary(struct run *r);
 void run_free(struct run *r);
 
 #endif

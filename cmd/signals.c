@@ -118,7 +118,7 @@ static void *watch(void *arg)
 			       errno == EINTR)
 				;
 			/* Stopped at a task's leader: look again later. */
-			alloter_proc_reap_orphans(&sweep_due);
+			alloter_reaper_sweep(&sweep_due);
 		}
 	}
 	return NULL;

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <alloter.h>
 
@@ -19,7 +20,7 @@ static int work(void *arg, alloter_cancel *cancel)
 	int ms = (int)(intptr_t)arg;
 
 	if (poll(&p, 1, ms) > 0)
-		return ECANCELED;
+		return -ECANCELED; /* the library's convention: 0 or -errno */
 	return 0;
 }
 
@@ -31,21 +32,24 @@ int main(void)
 		{work, (void *)(intptr_t)60000}, /* too slow for the deadline */
 	};
 	struct alloter_outcome out[3];
-	struct alloter_exec_opts opts = {.limit = 2, .timeout_ms = 1000};
-	struct alloter_exec_result res;
-	alloter_pool *pool;
+	struct alloter_exec_opts opts = ALLOTER_EXEC_OPTS_INIT;
+	struct alloter_exec_result res = ALLOTER_EXEC_RESULT_INIT;
+	alloter_pool *pool = NULL;
 	int err;
 
+	opts.limit = 2;
+	opts.timeout_ms = 1000;
 	if ((err = alloter_pool_new(&pool, 0)) ||
 	    (err = alloter_exec(pool, tasks, 3, &opts, out, &res))) {
-		fprintf(stderr, "functions: %s\n", "cannot run the batch");
+		fprintf(stderr, "functions: cannot run the batch: %s\n",
+		        strerror(-err));
 		alloter_pool_free(pool);
 		return 1;
 	}
 	for (int i = 0; i < 3; i++)
 		printf("task %d: %s\n", i + 1,
 		       out[i].state == ALLOTER_SUCCEEDED ? "succeeded"
-		       : out[i].err == ECANCELED        ? "cancelled"
+		       : out[i].err == -ECANCELED       ? "cancelled"
 		                                         : "failed");
 	printf("timed out: %s\n",
 	       res.stop_reason == ALLOTER_CANCEL_TIMEOUT ? "yes" : "no");

@@ -3,11 +3,36 @@
  * concurrency limit, an overall deadline, fail-fast, kill-others and a
  * cancellation handle; process tasks and a YAML task-file loader on top.
  *
- * Conventions: functions return 0 or a negative errno value.  Objects that own
- * a thread, a lock or a file descriptor are opaque, made by *_new and released
- * by *_free (and *_free(NULL) does nothing).  Plain data structs have an _INIT
- * macro; a zeroed field means "the default".  The library never exits and
- * never prints: it reports through return values and the caller's callbacks.
+ * CONVENTIONS, true of every function below:
+ * - A function returning int returns 0 on success or a negative errno value
+ *   on failure.  The few that return something else (a count, a reason, an
+ *   enum) say so in their own comment, and still use a negative errno value
+ *   for failure.  Every "err" field in a struct holds 0 or a negative errno
+ *   value: errors have one sign throughout.
+ * - Objects that own a thread, a lock or a file descriptor are opaque, made
+ *   by *_new and released by *_free; *_free(NULL) does nothing.
+ * - Plain data structs (options, descriptions, results) are visible and
+ *   have an _INIT macro.  A zeroed field means its default, and the
+ *   defaults are safe: a zeroed options struct asks for nothing surprising.
+ * - Pointers handed in are borrowed: the library never frees what the
+ *   caller made, and keeps no pointer past the call unless the comment says
+ *   so.  What the library hands out is the caller's to release as stated.
+ * - The library never exits, never prints, and never installs a signal
+ *   handler.  It reports through return values and the caller's callbacks.
+ * - Every descriptor the library opens is close-on-exec.
+ *
+ * THREADS: each section says which calls may be made from several threads
+ * at once.  None is async-signal-safe.
+ *
+ * PROCESS-WIDE EFFECTS (the library's only global state):
+ * - Process tasks register their leaders' pids in one table for the whole
+ *   process, so that the opt-in reaper below can tell them from orphans.
+ * - alloter_reaper_start() makes the process a child subreaper (a prctl
+ *   that lasts for the process's life) and lets the reaper wait for
+ *   children that the library did not start.  Without that call the
+ *   library waits only for processes it started and their process groups.
+ * - Process tasks are spawned with the default signal mask and
+ *   dispositions, whatever the caller's threads have.
  */
 #ifndef ALLOTER_H
 #define ALLOTER_H
@@ -47,39 +72,51 @@ enum alloter_cancel_reason {
 
 /* Makes a handle, linked to parent unless parent is NULL; a handle made from
  * a fired parent starts fired.  The caller frees it with alloter_cancel_free
- * before freeing the parent. */
+ * before freeing the parent.  Returns 0 or -ENOMEM, -EMFILE, ... */
 int alloter_cancel_new(alloter_cancel **out, alloter_cancel *parent);
 void alloter_cancel_free(alloter_cancel *c);
-/* Fires c and its descendants with reason (> 0); later calls do nothing. */
+/* Fires c and its descendants with reason (> 0; 0 or less means
+ * ALLOTER_CANCEL_CALLER); later calls do nothing. */
 void alloter_cancel_fire(alloter_cancel *c, int reason);
-/* The reason c was fired with, or 0 if it was not. */
+/* Returns the reason c was fired with (> 0), or 0 if it was not.  A NULL
+ * handle is one that never fires. */
 int alloter_cancel_reason(const alloter_cancel *c);
-/* A descriptor that turns readable when c fires; owned by c. */
+/* Returns a descriptor that turns readable when c fires, owned by c; -1 for
+ * a NULL handle (poll() ignores it). */
 int alloter_cancel_fd(const alloter_cancel *c);
 /* Fires c (with reason if not yet fired) and marks it, and its descendants,
  * hurried. */
 void alloter_cancel_hurry(alloter_cancel *c, int reason);
+/* Returns whether c was hurried; false for NULL. */
 bool alloter_cancel_hurried(const alloter_cancel *c);
-/* A descriptor that turns readable when c is hurried; owned by c. */
+/* Returns a descriptor that turns readable when c is hurried, owned by c;
+ * -1 for NULL. */
 int alloter_cancel_hurry_fd(const alloter_cancel *c);
 
 /* ------------------------------------------------------------------------
  * Worker pool: threads that run many batches, one after another or at once.
  * max_threads bounds the threads (0: grow on demand without bound).  Threads
- * start lazily and stay for the next batch.  alloter_pool_free must not be
- * called while an alloter_exec on the pool is running.
+ * start lazily and stay for the next batch.  Several threads may run
+ * batches on one pool at once.  alloter_pool_free must not be called while
+ * an alloter_exec on the pool is running; it joins every thread.
  */
 typedef struct alloter_pool alloter_pool;
 
+/* Returns 0 and *out, or -ENOMEM. */
 int alloter_pool_new(alloter_pool **out, unsigned max_threads);
 void alloter_pool_free(alloter_pool *p);
 
 /* ------------------------------------------------------------------------
  * Executor: a batch of function tasks on a pool.
  *
- * A task returns 0 on success and anything else on failure; it should watch
+ * A task (an alloter_fn) returns 0 on success and any other value on
+ * failure; that value is kept as the outcome's err, so a task that follows
+ * the library's convention returns a negative errno value.  It should watch
  * its cancellation handle and return soon after it fires.  alloter_exec
- * returns only after every task it started has returned.
+ * returns only after every task it started has returned.  C has no panics
+ * to recover: a function task that crashes takes the process down with it.
+ * For isolation, run the work as a process task, which turns a crash into
+ * an outcome ("killed by SIGSEGV").
  */
 typedef int (*alloter_fn)(void *arg, alloter_cancel *cancel);
 
@@ -96,8 +133,9 @@ enum alloter_state {
 
 struct alloter_outcome {
 	enum alloter_state state;
-	int err;             /* what the task returned; a negative errno
-	                        when it could not be started at all */
+	int err;             /* what the task returned (non-zero: it failed);
+	                        a negative errno value when it could not be
+	                        started at all */
 	int64_t start_ns;    /* wall-clock start, ns since the Unix epoch */
 	int64_t duration_ns; /* monotonic run time */
 };
@@ -110,9 +148,11 @@ struct alloter_exec_opts {
 	alloter_cancel *parent; /* firing it cancels the batch; may be NULL */
 };
 #define ALLOTER_EXEC_OPTS_INIT {0}
+#define ALLOTER_EXEC_RESULT_INIT {.first_failed = SIZE_MAX}
 
 struct alloter_exec_result {
-	int err;             /* the first failure in time: its err, else 0 */
+	int err;             /* the first failure in time: its outcome's err,
+	                        else 0 */
 	size_t first_failed; /* its index (feed: its id); SIZE_MAX if none */
 	int stop_reason;     /* why starting stopped early: an
 	                        alloter_cancel_reason, or 0 if it did not */
@@ -121,7 +161,9 @@ struct alloter_exec_result {
 
 /* Runs n tasks.  outcomes (n entries, or NULL) receives each task's outcome;
  * res (or NULL) the summary.  Returns 0 when the batch ran (whatever the
- * tasks did: see res), or a negative errno value when it could not. */
+ * tasks did: see res), or a negative errno value when it could not (-EINVAL
+ * for bad options, -ENOMEM, ...).  Any thread may call it, on the same pool
+ * as other threads; the arrays must stay valid until it returns. */
 int alloter_exec(alloter_pool *pool, const struct alloter_task *tasks, size_t n,
                  const struct alloter_exec_opts *opts,
                  struct alloter_outcome *outcomes,
@@ -139,14 +181,17 @@ int alloter_exec(alloter_pool *pool, const struct alloter_task *tasks, size_t n,
  * nor wait for the pool's work.  On a pool with fewer threads than limit,
  * tasks beyond its threads wait in its queue, count against limit, and
  * start first when a thread comes free. */
+/* next() returns one of these (or a negative errno value, which ends the
+ * batch as ALLOTER_NEXT_END does, with that error as exec's return). */
 enum alloter_next {
-	ALLOTER_NEXT_END = -1,  /* no task will ever come again */
 	ALLOTER_NEXT_WAIT = 0,  /* none now: ask after a task ends or wake_fd
 	                           turns readable */
 	ALLOTER_NEXT_TASK = 1,  /* *task and *id are filled in */
 	ALLOTER_NEXT_BUSY = 2,  /* none until a task ends, whatever wake_fd
 	                           says (e.g. every slot is taken) */
+	ALLOTER_NEXT_END = 3,   /* no task will ever come again */
 };
+/* done() returns one of these. */
 enum alloter_verdict {
 	ALLOTER_FINAL = 0, /* take the outcome as it is */
 	ALLOTER_RETRY = 1, /* the source will offer this task again: a failure
@@ -155,10 +200,13 @@ enum alloter_verdict {
 struct alloter_feed {
 	int (*next)(void *ud, struct alloter_task *task, size_t *id);
 	int (*done)(void *ud, size_t id, const struct alloter_outcome *o);
-	int wake_fd; /* -1 if none */
+	int wake_fd; /* -1 if none (descriptor 0 is a real descriptor: start
+	                from ALLOTER_FEED_INIT) */
 	void *ud;
 };
+#define ALLOTER_FEED_INIT {.wake_fd = -1}
 
+/* Runs the feed's tasks.  Returns as alloter_exec does. */
 int alloter_exec_feed(alloter_pool *pool, const struct alloter_feed *feed,
                       const struct alloter_exec_opts *opts,
                       struct alloter_exec_result *res);
@@ -168,10 +216,18 @@ int alloter_exec_feed(alloter_pool *pool, const struct alloter_feed *feed,
  *
  * GROUP: each task's output is held (in memory, then in an unlinked file in
  * tmpdir) and written as one block per stream when the task ends.  LINE:
- * whole lines as they come.  RAW: tasks inherit the descriptors.  Blocks and
- * lines are written under one lock, so two tasks never mix.  When a write
- * fails with EPIPE the output turns "broken", drops what follows, and fires
- * the broken handle.
+ * whole lines as they come.  RAW: tasks inherit the descriptors.
+ *
+ * An output owns one writer thread, the only thread that writes to its
+ * descriptors: blocks, lines, the caller's messages and the status line
+ * are queued and written in the order they were queued, so two tasks
+ * never mix, and no task, nor any caller but alloter_output_flush, ever
+ * waits for a reader to read.  Line output queued past 8 MiB makes tasks
+ * wait (their pipes fill) until it is written.  A tagged block or task
+ * whose last line has no newline gets one.  When a write fails with EPIPE
+ * the output turns "broken", drops what follows, and fires the broken
+ * handle; any other failed write is kept (alloter_output_error) and that
+ * output is dropped.
  */
 typedef struct alloter_output alloter_output;
 
@@ -183,39 +239,55 @@ enum alloter_output_mode {
 
 struct alloter_output_opts {
 	enum alloter_output_mode mode;
-	int out_fd, err_fd;      /* borrowed, not closed */
+	int out_fd, err_fd;      /* borrowed, not closed; 0 means the default,
+	                            1 and 2 (dup descriptor 0 to write there) */
 	bool tag;                /* prefix lines with "name\t" */
 	bool color_out, color_err; /* colour the tags on that stream */
 	bool keep_order;         /* group: blocks in index order; see below */
 	const char *tmpdir;      /* NULL: $TMPDIR, else /tmp */
 	alloter_cancel *broken;  /* fired with ALLOTER_CANCEL_CALLER on EPIPE */
 };
+#define ALLOTER_OUTPUT_OPTS_INIT {.out_fd = 1, .err_fd = 2}
 
+/* Every function on an output may be called from any thread at once: the
+ * output has one lock, under which every write to its descriptors happens.
+ * Free it only once no process task uses it. */
+/* Returns 0 and *out, -EINVAL for an unknown mode, -ENAMETOOLONG, -ENOMEM. */
 int alloter_output_new(alloter_output **out,
                        const struct alloter_output_opts *opts);
 void alloter_output_free(alloter_output *o);
+/* Returns the mode it was made with. */
 enum alloter_output_mode alloter_output_mode(const alloter_output *o);
+/* Returns whether a write met EPIPE (the reader left). */
 bool alloter_output_broken(const alloter_output *o);
+/* Returns the first write that failed otherwise (a negative errno value:
+ * -EFBIG, -ENOSPC, -EIO, ...), or 0: that output was lost. */
+int alloter_output_error(const alloter_output *o);
 /* With keep_order, a task's blocks (every attempt's) are held until the
  * caller says its index is final; blocks then go out in index order (1, 2,
  * ...).  An index that will never run is released the same way.  Returns 0
- * or the first write error. */
+ * or -ENOMEM; it does not wait for the writes. */
 int alloter_output_release(alloter_output *o, size_t index);
-/* Writes every block still held, in index order, whatever was released. */
+/* Writes every block still held, in index order, whatever was released,
+ * and waits until everything queued before the call is written: the one
+ * call that waits for the reader.  Returns 0 or -ENOMEM. */
 int alloter_output_flush(alloter_output *o);
 /* Shows line (no newline) as a status line on err_fd, redrawn in place;
  * NULL erases it.  Any other write through this output erases it first, so
  * the status never runs into a task's output or a message; the caller
- * redraws it from time to time.  Returns 0 or a negative errno value. */
+ * redraws it from time to time.  Returns 0 or -ENOMEM (it is queued). */
 int alloter_output_status(alloter_output *o, const char *line);
-/* Writes buf to stream 1 (out_fd) or 2 (err_fd) under the output lock, so
- * the caller's own messages never land inside a task's block.  Returns 0 or
- * a negative errno value. */
+/* Queues buf for stream 1 (out_fd) or 2 (err_fd), so the caller's own
+ * messages never land inside a task's block.  Returns 0 or -ENOMEM. */
 int alloter_output_write(alloter_output *o, int stream, const void *buf,
                          size_t len);
 
 /* ------------------------------------------------------------------------
- * Process tasks: one shell command in its own process group.
+ * Process tasks: one command in its own process group.
+ *
+ * A struct alloter_proc describes what to run; it is only read, so one
+ * description may be run many times, from several threads at once.  What
+ * happened comes back in a struct alloter_proc_result of the caller's.
  */
 enum alloter_proc_status {
 	ALLOTER_PROC_EXITED = 0,  /* exit_code holds the status */
@@ -232,7 +304,7 @@ struct alloter_proc_result {
 	int signo;         /* status, whatever the status above says */
 	bool core_dumped;
 	int cancel_reason;
-	int err;
+	int err;           /* SPAWN_FAILED, LOST_OUTPUT: a negative errno */
 	pid_t pid;
 	int64_t start_ns, duration_ns;
 	uint64_t out_bytes, err_bytes;
@@ -255,27 +327,35 @@ struct alloter_proc {
 	                             task sees EOF if we die; else /dev/null */
 	const char *stdin_data;   /* at most 60 KiB (-E2BIG), or NULL */
 	size_t stdin_len;
-	struct alloter_proc_result result; /* filled in by alloter_proc_run */
 };
+#define ALLOTER_PROC_INIT {0}
 
 /* Runs p to its end, terminating its process group (SIGTERM and SIGCONT,
  * then SIGKILL after the grace period) when its deadline passes or cancel
- * fires; once the main process has exited, whatever it left in its group is
- * terminated the same way.  Returns 0 if it exited with status 0, else 1
- * (see p->result). */
-int alloter_proc_run(struct alloter_proc *p, alloter_cancel *cancel);
-/* The same, as an alloter_fn: arg is a struct alloter_proc *. */
+ * (NULL: none) fires; once the main process has exited, whatever it left in
+ * its group is terminated the same way.  *res is filled in either way.
+ * Returns 0 when the command ran, whatever its exit status (see res), or
+ * the negative errno value that kept it from starting (res->status is then
+ * ALLOTER_PROC_SPAWN_FAILED, res->err the same value).  p and its strings
+ * are only read, and only during the call. */
+int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
+                     struct alloter_proc_result *res);
+
+/* A process task on the executor: arg is a struct alloter_proc_call, whose
+ * result the call fills in.  As an alloter_fn it returns 0 when the command
+ * exited with status 0, 1 when it ran and failed in any way (see result),
+ * or the negative errno value that kept it from starting. */
+struct alloter_proc_call {
+	const struct alloter_proc *proc;
+	struct alloter_proc_result result;
+};
 int alloter_proc_task(void *arg, alloter_cancel *cancel);
-/* Reaps children that are not the leaders of running process tasks: the
- * orphans a child subreaper (prctl PR_SET_CHILD_SUBREAPER) inherits.  Call
- * it after SIGCHLD; it never takes a task's own status.  Returns how many it
- * reaped.  It stops at the first zombie that is a leader, which its worker
- * is about to reap; then *more (if more is not NULL) is set: sweep again
- * soon, or orphans behind it may wait for the next SIGCHLD. */
-int alloter_proc_reap_orphans(bool *more);
-/* Puts the cause of a result in words ("exit status 3", "killed by SIGSEGV
- * (core dumped)", "timed out after 2s") into buf; returns buf. */
-char *alloter_proc_describe(const struct alloter_proc *p, char *buf,
+
+/* Puts the cause of a result of p in words ("exit status 3", "killed by
+ * SIGSEGV (core dumped)", "timed out after 2s") into buf, cut to len;
+ * returns buf. */
+char *alloter_proc_describe(const struct alloter_proc *p,
+                            const struct alloter_proc_result *res, char *buf,
                             size_t len);
 
 /* Splits a command into words when it is made only of plain words, so it
@@ -283,13 +363,43 @@ char *alloter_proc_describe(const struct alloter_proc *p, char *buf,
  * redirections, ;|&()<>, backslashes, ~, #, {} or control characters, no
  * '=' in the first word, and a first word that is not a shell keyword or a
  * builtin whose behaviour differs from the program of that name.  Returns
- * 1 and *argv (one malloc'd block: free(*argv) frees all), 0 when the
- * command needs the shell, or -ENOMEM. */
+ * 0 with *argv the words (one malloc'd block: free(*argv) frees all), 0
+ * with *argv NULL when the command needs the shell, or -ENOMEM. */
 int alloter_command_words(const char *command, char ***argv);
+
+/* ------------------------------------------------------------------------
+ * Reaping beyond the library's own children: opt-in, for programs that own
+ * their process (the alloter command is one).
+ *
+ * By default the library waits only for the leaders of the process tasks
+ * it started (by pid) and for members of their process groups that have
+ * become its children (waitpid on the group), never for a child the program
+ * started itself.  A program that wants the orphans of its tasks, those
+ * that left their group (a double fork, setsid), calls alloter_reaper_start:
+ * the process becomes a child subreaper, so those orphans become its
+ * children, and the calls below may wait for any child that is not a
+ * running task's leader.  The program must then not reap its own children
+ * with waitpid(-1) behind the library's back, nor need their statuses.
+ * The calls are thread-safe.
+ */
+/* Returns 0, or a negative errno value from prctl. */
+int alloter_reaper_start(void);
+/* Reaps every child that has ended and is not a running task's leader.
+ * Returns how many it reaped (>= 0), or -EPERM before alloter_reaper_start.
+ * It stops at a zombie that is a leader, which its task is about to reap:
+ * then *more (if not NULL) is set, and another sweep soon finds what is
+ * behind it.  Call it after SIGCHLD. */
+int alloter_reaper_sweep(bool *more);
+/* Terminates every process still descended from this one (SIGTERM and
+ * SIGCONT, then SIGKILL after grace_ms), found through /proc, and reaps
+ * them.  Call it only while no process task is running.  Returns how many
+ * processes it signalled (>= 0), or -EPERM before alloter_reaper_start. */
+int alloter_reaper_terminate(int64_t grace_ms);
 
 /* ------------------------------------------------------------------------
  * Durations: "1m30s", "500ms", "0.5" (seconds), "2h".
  */
+/* Durations are pure functions, safe from any thread. */
 /* Parses s into milliseconds; returns 0, -EINVAL or -ERANGE. */
 int alloter_duration_parse(const char *s, int64_t *ms);
 /* Writes ms as the shortest exact duration ("1m30s", "250ms"); returns buf. */
@@ -304,20 +414,25 @@ char *alloter_duration_format(int64_t ms, char *buf, size_t len);
  */
 typedef struct alloter_graph alloter_graph;
 
+/* A graph is not thread-safe: one thread at a time (the feed's lock). */
+/* Returns 0 and *out, or -ENOMEM. */
 int alloter_graph_new(alloter_graph **out, size_t n);
 void alloter_graph_free(alloter_graph *g);
-/* node needs dep.  Returns -EINVAL for an index out of range. */
+/* node needs dep.  Returns 0, -EINVAL for an index out of range, -EBUSY
+ * once next() has been called, or -ENOMEM. */
 int alloter_graph_need(alloter_graph *g, size_t node, size_t dep);
 /* Checks for a cycle; if there is one, returns -ELOOP and stores up to max
  * nodes on it, in order, in cycle (with their count in *len). */
 int alloter_graph_check(alloter_graph *g, size_t *cycle, size_t max,
                         size_t *len);
-/* 1 and *node when a node is ready, 0 when none is ready now, -1 when every
- * node has been handed out or skipped. */
+/* Returns 0 and *node when a node is ready, -EAGAIN when none is ready now
+ * (one handed out has yet to end), -ENOENT when every node has been handed
+ * out or skipped. */
 int alloter_graph_next(alloter_graph *g, size_t *node);
 /* Records that node ended; a failure skips its dependents. */
 void alloter_graph_done(alloter_graph *g, size_t node, bool ok);
-/* Returns the node whose failure skipped node, or SIZE_MAX. */
+/* Returns the node whose failure skipped node, or SIZE_MAX (a node index,
+ * not an error). */
 size_t alloter_graph_skipped_by(const alloter_graph *g, size_t node);
 
 /* ------------------------------------------------------------------------
@@ -329,6 +444,7 @@ struct alloter_diag {
 	int line, col;   /* 1-based; 0 when not tied to a place */
 	char msg[512];
 };
+#define ALLOTER_DIAG_INIT {{0}, 0, 0, {0}}
 
 struct alloter_taskdef {
 	char *name;        /* given, or the 1-based sequence number */
@@ -356,6 +472,8 @@ struct alloter_taskfile {
 	size_t n_tasks;
 };
 
+/* The loader keeps no state between calls: safe from any thread.  A
+ * loaded struct alloter_taskfile is plain data, the caller's. */
 /* Loads path ("-" for standard input).  On error returns a negative errno
  * value (-EINVAL for bad content) and fills diag.  *out is the caller's, to
  * free with alloter_taskfile_free. */

@@ -281,14 +281,14 @@ int alloter_graph_next(alloter_graph *g, size_t *node)
 		g->started = true;
 	}
 	if (g->left == 0)
-		return -1;
+		return -ENOENT;
 	if (g->n_heap == 0)
-		return 0;
+		return -EAGAIN;
 	v = heap_pop(g);
 	g->state[v] = HANDED;
 	g->left--;
 	*node = v;
-	return 1;
+	return 0;
 }
 
 /* Marks everything that needs failed, directly or not, as skipped by it.

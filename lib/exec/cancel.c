@@ -125,22 +125,24 @@ void alloter_cancel_hurry(alloter_cancel *c, int reason)
 	fire(c, reason, true);
 }
 
+/* A NULL handle is one that never fires: tasks run without a handle of
+ * their own poll a -1 descriptor, which poll() ignores. */
 int alloter_cancel_reason(const alloter_cancel *c)
 {
-	return atomic_load(&c->reason);
+	return c ? atomic_load(&c->reason) : 0;
 }
 
 bool alloter_cancel_hurried(const alloter_cancel *c)
 {
-	return atomic_load(&c->hurried);
+	return c && atomic_load(&c->hurried);
 }
 
 int alloter_cancel_fd(const alloter_cancel *c)
 {
-	return c->fd;
+	return c ? c->fd : -1;
 }
 
 int alloter_cancel_hurry_fd(const alloter_cancel *c)
 {
-	return c->hurry_fd;
+	return c ? c->hurry_fd : -1;
 }

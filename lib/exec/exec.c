@@ -32,11 +32,11 @@
 
 #include "exec/pool.h"
 
-struct run;
+struct batch;
 
 struct slot {
 	struct al_work work; /* first: the pool hands us this pointer */
-	struct run *r;
+	struct batch *r;
 	struct alloter_task task;
 	size_t id;
 	struct alloter_outcome o;
@@ -44,7 +44,7 @@ struct slot {
 	struct slot *all;   /* every slot, for freeing */
 };
 
-struct run {
+struct batch {
 	pthread_mutex_t lock; /* guards all but the constants below */
 	const struct alloter_feed *feed;       /* constant */
 	const struct alloter_exec_opts *opts;  /* constant */
@@ -68,7 +68,7 @@ static int64_t clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void stop(struct run *r, int reason)
+static void stop(struct batch *r, int reason)
 {
 	if (!r->stopping) {
 		r->stopping = true;
@@ -78,7 +78,7 @@ static void stop(struct run *r, int reason)
 
 static void run_slot_work(struct al_work *w);
 
-static struct slot *get_slot(struct run *r)
+static struct slot *get_slot(struct batch *r)
 {
 	struct slot *s = r->free_list;
 
@@ -90,14 +90,14 @@ static struct slot *get_slot(struct run *r)
 	if (!s)
 		return NULL;
 	s->r = r;
-	s->work.run = run_slot_work;
+	s->work.fn = run_slot_work;
 	s->all = r->all;
 	r->all = s;
 	return s;
 }
 
 /* A task's end, told to the feed and counted; with the lock held. */
-static void finish(struct run *r, struct slot *s)
+static void finish(struct batch *r, struct slot *s)
 {
 	int verdict = r->feed->done(r->feed->ud, s->id, &s->o);
 
@@ -127,7 +127,7 @@ static void finish(struct run *r, struct slot *s)
  * handed to the pool (no thread can be started) ends at once as failed,
  * with the negative errno as its err; fail-fast decides, as for any
  * failure, whether the rest still start. */
-static void start_tasks(struct run *r, struct slot **keep)
+static void start_tasks(struct batch *r, struct slot **keep)
 {
 	int limit = r->opts->limit, why = alloter_cancel_reason(r->cancel);
 
@@ -148,6 +148,9 @@ static void start_tasks(struct run *r, struct slot **keep)
 			r->watch_wake = n == ALLOTER_NEXT_WAIT &&
 			                r->feed->wake_fd >= 0;
 		} else if (n != ALLOTER_NEXT_TASK) {
+			/* The end, or an error of the feed's own. */
+			if (n < 0 && !r->err)
+				r->err = n;
 			r->ended = true;
 		} else if (!(s = get_slot(r))) {
 			r->err = -ENOMEM; /* the task stays unstarted */
@@ -178,13 +181,13 @@ static void start_tasks(struct run *r, struct slot **keep)
 
 /* Whether the coordinator must look at the batch: nothing runs (it may be
  * over), or the feed waits for its wake descriptor.  With the lock held. */
-static bool coordinator_needed(const struct run *r)
+static bool coordinator_needed(const struct batch *r)
 {
 	return r->running == 0 ||
 	       (r->waiting && r->watch_wake && !r->stopping);
 }
 
-static void wake_coordinator(struct run *r)
+static void wake_coordinator(struct batch *r)
 {
 	uint64_t one = 1;
 
@@ -209,7 +212,7 @@ static void run_task(struct slot *s)
 static void run_slot_work(struct al_work *w)
 {
 	struct slot *s = (struct slot *)w;
-	struct run *r = s->r;
+	struct batch *r = s->r;
 
 	while (s) {
 		struct slot *next = NULL;
@@ -228,7 +231,7 @@ static void run_slot_work(struct al_work *w)
 	}
 }
 
-static void take_wakes(struct run *r)
+static void take_wakes(struct batch *r)
 {
 	uint64_t n;
 
@@ -236,7 +239,7 @@ static void take_wakes(struct run *r)
 		;
 }
 
-static void coordinate(struct run *r)
+static void coordinate(struct batch *r)
 {
 	int64_t deadline = 0;
 
@@ -303,7 +306,7 @@ int alloter_exec_feed(alloter_pool *pool, const struct alloter_feed *feed,
 {
 	static const struct alloter_exec_opts defaults = ALLOTER_EXEC_OPTS_INIT;
 	struct alloter_exec_result scratch;
-	struct run r = {.feed = feed, .opts = opts ? opts : &defaults,
+	struct batch r = {.feed = feed, .opts = opts ? opts : &defaults,
 	                .pool = pool};
 	int err;
 

@@ -46,7 +46,7 @@ static void *worker(void *arg)
 			p->tail = NULL;
 		p->pending--;
 		pthread_mutex_unlock(&p->lock);
-		w->run(w);
+		w->fn(w);
 		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);

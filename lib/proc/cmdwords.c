@@ -45,11 +45,12 @@ int alloter_command_words(const char *command, char ***argv)
 	const char *s, *start = NULL;
 	char **v, *out;
 
+	*argv = NULL;
 	for (s = command; *s; s++) {
 		if (*s == ' ' || *s == '\t')
 			continue;
 		if (special((unsigned char)*s))
-			return 0;
+			return 0; /* *argv stays NULL: the shell's */
 		if (s == command || s[-1] == ' ' || s[-1] == '\t') {
 			if (words++ == 0)
 				start = s;
@@ -59,7 +60,7 @@ int alloter_command_words(const char *command, char ***argv)
 	}
 	if (words == 0 || memchr(start, '=', first) ||
 	    shell_word(start, first))
-		return 0;
+		return 0; /* the shell's */
 	/* One block: the pointers, then the words, NUL-separated. */
 	v = malloc((words + 1) * sizeof *v + len + 1);
 	if (!v)
@@ -77,5 +78,5 @@ int alloter_command_words(const char *command, char ***argv)
 	}
 	v[k] = NULL;
 	*argv = v;
-	return 1;
+	return 0;
 }

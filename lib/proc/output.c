@@ -1,12 +1,22 @@
 /*
- * output.c - the shared destination of process tasks' output.  Group mode
- * holds a task's output (a small buffer, then an unlinked file) and writes
- * it as one block per stream; line mode writes whole lines as they come.
- * Every write to the real descriptors happens under one lock, so two tasks'
- * output never mixes.  With keep-order, finished blocks wait in a list
- * sorted by task index until every earlier index is released.  A reader
- * that goes away (EPIPE) turns the output "broken": later writes are
- * dropped and the caller is told once.
+ * output.c - the shared destination of process tasks' output, and the one
+ * thread that writes it.
+ *
+ * DESIGN.  Tasks never write to the output's descriptors themselves: a
+ * reader that does not read would then hold up the task's end, its
+ * deadline and, through it, the whole batch.  Instead everything to write
+ * (a finished group block, whole lines, a caller's message, the status
+ * line) becomes an item on one queue, and the output's writer thread
+ * writes the items in queue order.  The queue's lock is never held during
+ * I/O.  Group mode holds a task's output (a small buffer, then an
+ * unlinked file) and queues it as one block per stream when the task
+ * ends; line mode queues whole lines, tagged, as they come, and a task
+ * whose lines wait unwritten past QUEUE_MAX is not read from until they
+ * go out, so memory stays bounded and the task's pipe pushes back.  With
+ * keep-order, blocks wait (in the writer's own list, sorted by index)
+ * until every earlier index is released.  A reader that goes away (EPIPE)
+ * turns the output "broken": later writes are dropped and the caller is
+ * told once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +36,9 @@
 #define HOLD_BYTES (64 * 1024)
 #define LINE_MAX_HOLD (1 << 20)   /* line: a longer line goes out in parts */
 #define STAGE_BYTES (64 * 1024)
+#define QUEUE_MAX (8 << 20)       /* line: bytes queued before tasks wait */
 
-/* One attempt's output, held for keep-order. */
+/* One attempt's output, both streams. */
 struct block {
 	struct al_sink out, err;
 	struct block *next;
@@ -41,17 +52,50 @@ struct held {
 	struct held *prev, *next;
 };
 
+enum item_kind {
+	ITEM_BYTES,    /* data, ready to write to stream */
+	ITEM_BLOCK,    /* a finished group block */
+	ITEM_RELEASE,  /* keep-order: index is final */
+	ITEM_STATUS,   /* the status line (len 0: erase it) */
+	ITEM_FLUSH,    /* keep-order: write everything held */
+};
+
+struct item {
+	struct item *next;
+	enum item_kind kind;
+	int stream;
+	size_t index;
+	struct block *block;
+	size_t len;
+	char data[];
+};
+
 struct alloter_output {
 	struct alloter_output_opts opts;
 	char tmpdir[4096];
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;     /* the queue; never held during I/O */
+	pthread_cond_t more;      /* items were queued, or stopping */
+	pthread_cond_t written;   /* the writer finished a batch of items */
+	struct item *head, *tail; /* under lock */
+	uint64_t queued, done;    /* items ever queued, written; under lock */
+	size_t queued_bytes;      /* line data waiting; under lock */
+	bool stopping;            /* under lock */
+	bool started;             /* the writer thread runs; under lock */
+	bool inline_writes;       /* no writer thread could be started: the
+	                             queuing thread writes, under lock */
+	pthread_t writer;
 	atomic_bool broken;
-	char stage[STAGE_BYTES]; /* tagged lines gather here; under lock */
+	atomic_int err;           /* the first failed write, but EPIPE */
+	/* The writer thread's own: */
+	char stage[STAGE_BYTES];  /* tagged lines gather here */
 	size_t staged;
-	bool status_shown;        /* a status line is on err_fd; under lock */
-	struct held *head, *tail; /* keep-order, by index; under lock */
+	bool status_shown;        /* a status line is on err_fd */
+	struct held *hhead, *htail; /* keep-order, by index */
 	size_t next_index;        /* the index to write next */
 };
+
+static void *writer(void *arg);
+static void write_item(alloter_output *o, struct item *it);
 
 int alloter_output_new(alloter_output **out,
                        const struct alloter_output_opts *opts)
@@ -66,31 +110,38 @@ int alloter_output_new(alloter_output **out,
 	if (!o)
 		return -ENOMEM;
 	o->opts = *opts;
+	/* Zero is the default, so a zeroed struct never sends task output
+	 * to standard input. */
+	if (!o->opts.out_fd)
+		o->opts.out_fd = 1;
+	if (!o->opts.err_fd)
+		o->opts.err_fd = 2;
 	dir = opts->tmpdir ? opts->tmpdir : getenv("TMPDIR");
 	if (!dir || !*dir)
 		dir = "/tmp";
 	if (strlen(dir) >= sizeof o->tmpdir) {
-		free(o);
-		return -ENAMETOOLONG;
+		err = -ENAMETOOLONG;
+		goto fail;
 	}
 	strcpy(o->tmpdir, dir);
 	o->opts.tmpdir = o->tmpdir;
 	o->next_index = 1;
-	if ((err = pthread_mutex_init(&o->lock, NULL))) {
-		free(o);
-		return -err;
-	}
+	if ((err = -pthread_mutex_init(&o->lock, NULL)))
+		goto fail;
+	if ((err = -pthread_cond_init(&o->more, NULL)))
+		goto fail_lock;
+	if ((err = -pthread_cond_init(&o->written, NULL)))
+		goto fail_more;
 	*out = o;
 	return 0;
-}
 
-void alloter_output_free(alloter_output *o)
-{
-	if (!o)
-		return;
-	alloter_output_flush(o);
+fail_more:
+	pthread_cond_destroy(&o->more);
+fail_lock:
 	pthread_mutex_destroy(&o->lock);
+fail:
 	free(o);
+	return err;
 }
 
 enum alloter_output_mode alloter_output_mode(const alloter_output *o)
@@ -103,20 +154,164 @@ bool alloter_output_broken(const alloter_output *o)
 	return atomic_load(&o->broken);
 }
 
-static int raw_write(alloter_output *o, int fd, const char *buf, size_t n);
-
-/* Writes all of buf, riding out EINTR, short writes and a non-blocking
- * descriptor.  Called with the lock held. */
-static int write_all(alloter_output *o, int fd, const char *buf, size_t n)
+int alloter_output_error(const alloter_output *o)
 {
-	/* Erase the status line before anything else lands on the screen. */
-	if (o->status_shown && n > 0) {
-		o->status_shown = false;
-		raw_write(o, o->opts.err_fd, "\r\033[K", 4);
-	}
-	return raw_write(o, fd, buf, n);
+	return atomic_load(&o->err);
 }
 
+/* ---- the queue ---- */
+
+static struct item *item_new(enum item_kind kind, size_t len)
+{
+	struct item *it = malloc(sizeof *it + len);
+
+	if (it)
+		*it = (struct item){.kind = kind, .len = len};
+	return it;
+}
+
+/* Queues it; returns its sequence number, for a wait. */
+static uint64_t enqueue(alloter_output *o, struct item *it)
+{
+	uint64_t seq;
+
+	it->next = NULL;
+	pthread_mutex_lock(&o->lock);
+	/* The writer starts with the first item.  Without a thread to spare
+	 * (ulimit -u), tasks write their output themselves, one at a time
+	 * under the lock: a slow reader then holds tasks up, but the run
+	 * still runs. */
+	if (!o->started && !o->inline_writes) {
+		if (pthread_create(&o->writer, NULL, writer, o) == 0)
+			o->started = true;
+		else
+			o->inline_writes = true;
+	}
+	if (o->inline_writes) {
+		write_item(o, it);
+		free(it);
+		seq = o->done = ++o->queued;
+		pthread_mutex_unlock(&o->lock);
+		return seq;
+	}
+	if (o->tail)
+		o->tail->next = it;
+	else
+		o->head = it;
+	o->tail = it;
+	if (it->kind == ITEM_BYTES)
+		o->queued_bytes += it->len;
+	seq = ++o->queued;
+	pthread_cond_signal(&o->more);
+	pthread_mutex_unlock(&o->lock);
+	return seq;
+}
+
+/* Waits until the writer has written item seq and all before it. */
+static void wait_written(alloter_output *o, uint64_t seq)
+{
+	pthread_mutex_lock(&o->lock);
+	while (o->done < seq)
+		pthread_cond_wait(&o->written, &o->lock);
+	pthread_mutex_unlock(&o->lock);
+}
+
+static int queue_bytes(alloter_output *o, int stream, const void *buf,
+                       size_t len)
+{
+	struct item *it = item_new(ITEM_BYTES, len);
+
+	if (!it)
+		return -ENOMEM;
+	it->stream = stream;
+	memcpy(it->data, buf, len);
+	enqueue(o, it);
+	return 0;
+}
+
+int alloter_output_status(alloter_output *o, const char *line)
+{
+	size_t len = line ? strlen(line) : 0;
+	struct item *it = item_new(ITEM_STATUS, len);
+
+	if (!it)
+		return -ENOMEM;
+	memcpy(it->data, line ? line : "", len);
+	enqueue(o, it);
+	return 0;
+}
+
+int alloter_output_write(alloter_output *o, int stream, const void *buf,
+                         size_t len)
+{
+	return len ? queue_bytes(o, stream == 2 ? 2 : 1, buf, len) : 0;
+}
+
+int alloter_output_release(alloter_output *o, size_t index)
+{
+	struct item *it;
+
+	if (!o->opts.keep_order)
+		return 0;
+	if (!(it = item_new(ITEM_RELEASE, 0)))
+		return -ENOMEM;
+	it->index = index;
+	enqueue(o, it);
+	return 0;
+}
+
+int alloter_output_flush(alloter_output *o)
+{
+	struct item *it = item_new(ITEM_FLUSH, 0);
+
+	if (!it)
+		return -ENOMEM;
+	wait_written(o, enqueue(o, it));
+	return 0;
+}
+
+void alloter_output_free(alloter_output *o)
+{
+	if (!o)
+		return;
+	alloter_output_flush(o);
+	pthread_mutex_lock(&o->lock);
+	o->stopping = true;
+	pthread_cond_signal(&o->more);
+	pthread_mutex_unlock(&o->lock);
+	if (o->started)
+		pthread_join(o->writer, NULL);
+	pthread_cond_destroy(&o->written);
+	pthread_cond_destroy(&o->more);
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+}
+
+/* ---- the writer's side ---- */
+
+static int fd_of(const alloter_output *o, int stream)
+{
+	return stream == 2 ? o->opts.err_fd : o->opts.out_fd;
+}
+
+/* Notes a failed write: EPIPE turns the output broken (and says so once);
+ * anything else is kept as the output's first error.  Returns err. */
+static int failed(alloter_output *o, int err)
+{
+	int none = 0;
+
+	if (err == -EPIPE) {
+		if (!atomic_exchange(&o->broken, true) && o->opts.broken)
+			alloter_cancel_fire(o->opts.broken,
+			                    ALLOTER_CANCEL_CALLER);
+	} else {
+		atomic_compare_exchange_strong(&o->err, &none, err);
+	}
+	return err;
+}
+
+/* Writes all of buf, riding out EINTR, short writes and a non-blocking
+ * descriptor. */
 static int raw_write(alloter_output *o, int fd, const char *buf, size_t n)
 {
 	if (atomic_load(&o->broken))
@@ -130,18 +325,22 @@ static int raw_write(alloter_output *o, int fd, const char *buf, size_t n)
 		} else if (errno == EAGAIN) {
 			struct pollfd p = {.fd = fd, .events = POLLOUT};
 			if (poll(&p, 1, -1) < 0 && errno != EINTR)
-				return -errno;
-		} else if (errno == EPIPE) {
-			atomic_store(&o->broken, true);
-			if (o->opts.broken)
-				alloter_cancel_fire(o->opts.broken,
-				                    ALLOTER_CANCEL_CALLER);
-			return -EPIPE;
+				return failed(o, -errno);
 		} else if (errno != EINTR) {
-			return -errno;
+			return failed(o, -errno);
 		}
 	}
 	return 0;
+}
+
+/* Erases the status line before anything else lands on the screen. */
+static int write_all(alloter_output *o, int fd, const char *buf, size_t n)
+{
+	if (o->status_shown && n > 0) {
+		o->status_shown = false;
+		raw_write(o, o->opts.err_fd, "\r\033[K", 4);
+	}
+	return raw_write(o, fd, buf, n);
 }
 
 static int flush_stage(alloter_output *o, int fd)
@@ -154,7 +353,7 @@ static int flush_stage(alloter_output *o, int fd)
 
 /* Writes data to fd, each line prefixed with the sink's tag if it has one;
  * *bol says whether data starts a line and is updated for the next call.
- * Called with the lock held; the caller flushes the stage at the end. */
+ * The caller flushes the stage at the end. */
 static int emit(alloter_output *o, int fd, const struct al_sink *s,
                 const char *data, size_t n, bool *bol)
 {
@@ -196,36 +395,253 @@ static int emit(alloter_output *o, int fd, const struct al_sink *s,
 	return err;
 }
 
-static int fd_of(const alloter_output *o, int stream)
+/* Copies the spill file to fd in the kernel (sendfile), when nothing has
+ * to be added to the lines; returns 0, a negative errno value, or 1 when
+ * sendfile cannot serve this pair of files and the caller must copy. */
+static int send_spill(alloter_output *o, int fd, int spill_fd)
 {
-	return stream == 2 ? o->opts.err_fd : o->opts.out_fd;
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t n = sendfile(fd, spill_fd, &off, 1 << 30);
+
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				return failed(o, -errno);
+			continue;
+		}
+		if ((errno == EINVAL || errno == ENOSYS) && off == 0)
+			return 1;
+		return failed(o, -errno);
+	}
 }
 
-int alloter_output_status(alloter_output *o, const char *line)
+/* Writes one sink's held output. */
+static int write_held(struct al_sink *s)
 {
-	int err;
+	alloter_output *o = s->o;
+	int fd = fd_of(o, s->stream), err;
+	bool bol = !s->mid_line;
+	char buf[65536];
+	ssize_t r;
 
-	pthread_mutex_lock(&o->lock);
-	err = raw_write(o, o->opts.err_fd, "\r", 1);
-	if (!err && line)
-		err = raw_write(o, o->opts.err_fd, line, strlen(line));
+	err = emit(o, fd, s, s->buf, s->len, &bol);
 	if (!err)
-		err = raw_write(o, o->opts.err_fd, "\033[K", 3);
-	o->status_shown = line != NULL;
-	pthread_mutex_unlock(&o->lock);
+		err = flush_stage(o, fd);
+	if (s->spill_fd >= 0 && !err && !s->prefix &&
+	    !atomic_load(&o->broken))
+		err = send_spill(o, fd, s->spill_fd);
+	else if (s->spill_fd >= 0 && !err)
+		err = 1;
+	if (err == 1) { /* copy it, tagging lines on the way */
+		err = lseek(s->spill_fd, 0, SEEK_SET) < 0 ? -errno : 0;
+		while (!err && (r = read(s->spill_fd, buf, sizeof buf)) != 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			err = r < 0 ? -errno : emit(o, fd, s, buf, (size_t)r,
+			                            &bol);
+		}
+		if (!err)
+			err = flush_stage(o, fd);
+	}
+	/* A tagged block whose last line has no newline gets one, so the
+	 * next block's first tag starts a line of its own. */
+	if (!err && s->prefix && !bol && s->bytes > 0)
+		err = write_all(o, fd, "\n", 1);
+	o->staged = 0;
 	return err;
 }
 
-int alloter_output_write(alloter_output *o, int stream, const void *buf,
-                         size_t len)
+static void release(struct al_sink *s)
 {
-	int err;
+	free(s->buf);
+	free(s->prefix);
+	s->buf = s->prefix = NULL;
+	s->len = s->cap = 0;
+	if (s->spill_fd >= 0)
+		close(s->spill_fd);
+	s->spill_fd = -1;
+}
+
+static void write_block(struct block *b)
+{
+	write_held(&b->out);
+	write_held(&b->err);
+	release(&b->out);
+	release(&b->err);
+	free(b);
+}
+
+/* The held entry for index, made if need be.  New indices mostly come
+ * last, so the search starts at the tail. */
+static struct held *held_at(alloter_output *o, size_t index)
+{
+	struct held *h = o->htail, *n;
+
+	while (h && h->index > index)
+		h = h->prev;
+	if (h && h->index == index)
+		return h;
+	n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->index = index;
+	n->prev = h;
+	n->next = h ? h->next : o->hhead;
+	if (n->next)
+		n->next->prev = n;
+	else
+		o->htail = n;
+	if (h)
+		h->next = n;
+	else
+		o->hhead = n;
+	return n;
+}
+
+/* Writes and frees the head entry. */
+static void write_head(alloter_output *o)
+{
+	struct held *h = o->hhead;
+
+	o->hhead = h->next;
+	if (o->hhead)
+		o->hhead->prev = NULL;
+	else
+		o->htail = NULL;
+	while (h->first) {
+		struct block *b = h->first;
+
+		h->first = b->next;
+		write_block(b);
+	}
+	if (h->index >= o->next_index)
+		o->next_index = h->index + 1;
+	free(h);
+}
+
+/* Writes every final entry that is next in line. */
+static void write_ready(alloter_output *o)
+{
+	while (o->hhead && o->hhead->final &&
+	       o->hhead->index <= o->next_index)
+		write_head(o);
+}
+
+/* Keep-order: a block waits for its index's turn.  Without memory for
+ * that, it goes out now: out of order, but not lost. */
+static void hold_block(alloter_output *o, struct block *b)
+{
+	struct held *h = b->out.index >= o->next_index
+	                         ? held_at(o, b->out.index) : NULL;
+
+	if (!h) {
+		write_block(b);
+		return;
+	}
+	if (h->last)
+		h->last->next = b;
+	else
+		h->first = b;
+	h->last = b;
+}
+
+static void mark_final(alloter_output *o, size_t index)
+{
+	struct held *h;
+
+	/* An index already written out needs nothing more. */
+	if (index < o->next_index)
+		return;
+	h = held_at(o, index);
+	if (!h) {
+		failed(o, -ENOMEM);
+		return;
+	}
+	h->final = true;
+	write_ready(o);
+}
+
+static void write_status(alloter_output *o, const struct item *it)
+{
+	int err = raw_write(o, o->opts.err_fd, "\r", 1);
+
+	if (!err && it->len)
+		err = raw_write(o, o->opts.err_fd, it->data, it->len);
+	if (!err)
+		raw_write(o, o->opts.err_fd, "\033[K", 3);
+	o->status_shown = it->len != 0;
+}
+
+static void write_item(alloter_output *o, struct item *it)
+{
+	switch (it->kind) {
+	case ITEM_BYTES:
+		write_all(o, fd_of(o, it->stream), it->data, it->len);
+		break;
+	case ITEM_BLOCK:
+		if (o->opts.keep_order)
+			hold_block(o, it->block);
+		else
+			write_block(it->block);
+		break;
+	case ITEM_RELEASE:
+		mark_final(o, it->index);
+		break;
+	case ITEM_STATUS:
+		write_status(o, it);
+		break;
+	case ITEM_FLUSH:
+		while (o->hhead)
+			write_head(o);
+		break;
+	}
+}
+
+static void *writer(void *arg)
+{
+	alloter_output *o = arg;
 
 	pthread_mutex_lock(&o->lock);
-	err = write_all(o, fd_of(o, stream), buf, len);
+	for (;;) {
+		struct item *it;
+		uint64_t n = 0;
+		size_t bytes = 0;
+
+		while (!o->head && !o->stopping)
+			pthread_cond_wait(&o->more, &o->lock);
+		if (!o->head)
+			break;
+		it = o->head;
+		o->head = o->tail = NULL;
+		pthread_mutex_unlock(&o->lock);
+		while (it) {
+			struct item *next = it->next;
+
+			if (it->kind == ITEM_BYTES)
+				bytes += it->len;
+			write_item(o, it);
+			free(it);
+			n++;
+			it = next;
+		}
+		pthread_mutex_lock(&o->lock);
+		o->done += n;
+		o->queued_bytes -= bytes;
+		pthread_cond_broadcast(&o->written);
+	}
 	pthread_mutex_unlock(&o->lock);
-	return err;
+	return NULL;
 }
+
+/* ---- the tasks' side: sinks ---- */
 
 int al_sink_init(struct al_sink *s, alloter_output *o, int stream,
                  const char *name, size_t index)
@@ -248,6 +664,19 @@ int al_sink_init(struct al_sink *s, alloter_output *o, int stream,
 	}
 	s->prefix_len = (size_t)n;
 	return 0;
+}
+
+bool al_sink_backlogged(const struct al_sink *s)
+{
+	alloter_output *o = s->o;
+	bool full;
+
+	if (!o || o->opts.mode != ALLOTER_OUTPUT_LINE)
+		return false;
+	pthread_mutex_lock(&o->lock);
+	full = o->queued_bytes > QUEUE_MAX;
+	pthread_mutex_unlock(&o->lock);
+	return full;
 }
 
 static int reserve(struct al_sink *s, size_t more)
@@ -319,26 +748,53 @@ static int feed_group(struct al_sink *s, const char *data, size_t n)
 	return spill(s, data, n);
 }
 
+/* Queues a and then b (the sink's partial line, then new data), tagged
+ * line by line; *bol says whether they start a line and is updated. */
+static int queue_tagged(struct al_sink *s, const char *a, size_t na,
+                        const char *b, size_t nb, bool *bol)
+{
+	size_t lines = *bol, len = na + nb, at = 0;
+	const char *part[2] = {a, b};
+	size_t plen[2] = {na, nb};
+	struct item *it;
+
+	if (len == 0)
+		return 0;
+	if (s->prefix)
+		for (int p = 0; p < 2; p++)
+			for (size_t i = 0; i < plen[p]; i++)
+				lines += part[p][i] == '\n';
+	it = item_new(ITEM_BYTES, len + (s->prefix ? lines * s->prefix_len : 0));
+	if (!it)
+		return -ENOMEM;
+	it->stream = s->stream;
+	for (int p = 0; p < 2; p++) {
+		for (size_t i = 0; i < plen[p]; i++) {
+			if (*bol && s->prefix) {
+				memcpy(it->data + at, s->prefix, s->prefix_len);
+				at += s->prefix_len;
+			}
+			it->data[at++] = part[p][i];
+			*bol = part[p][i] == '\n';
+		}
+	}
+	it->len = at;
+	enqueue(s->o, it);
+	return 0;
+}
+
 static int feed_line(struct al_sink *s, const char *data, size_t n)
 {
-	alloter_output *o = s->o;
 	const char *last = memrchr(data, '\n', n);
 	size_t whole = last ? (size_t)(last - data) + 1 : 0;
 	int err = 0;
 
 	if (whole || s->len + n > LINE_MAX_HOLD) {
-		int fd = fd_of(o, s->stream);
 		bool bol = !s->mid_line;
 
 		if (!last) /* a line too long to hold: out it goes, in parts */
 			whole = n;
-		pthread_mutex_lock(&o->lock);
-		err = emit(o, fd, s, s->buf, s->len, &bol);
-		if (!err)
-			err = emit(o, fd, s, data, whole, &bol);
-		if (!err)
-			err = flush_stage(o, fd);
-		pthread_mutex_unlock(&o->lock);
+		err = queue_tagged(s, s->buf, s->len, data, whole, &bol);
 		/* The rest of a line sent in parts gets no second tag. */
 		s->mid_line = !bol;
 		s->len = 0;
@@ -368,68 +824,6 @@ int al_sink_feed(struct al_sink *s, const char *data, size_t n)
 	return err;
 }
 
-/* Copies the spill file to fd in the kernel (sendfile), when nothing has
- * to be added to the lines; returns 0, a negative errno value, or 1 when
- * sendfile cannot serve this pair of files and the caller must copy. */
-static int send_spill(alloter_output *o, int fd, int spill_fd)
-{
-	off_t off = 0;
-
-	for (;;) {
-		ssize_t n = sendfile(fd, spill_fd, &off, 1 << 30);
-
-		if (n > 0)
-			continue;
-		if (n == 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN) {
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
-			if (poll(&p, 1, -1) < 0 && errno != EINTR)
-				return -errno;
-			continue;
-		}
-		if ((errno == EINVAL || errno == ENOSYS) && off == 0)
-			return 1;
-		if (errno == EPIPE)
-			return write_all(o, fd, "", 1); /* marks it broken */
-		return -errno;
-	}
-}
-
-/* Writes one sink's held output; called with the lock held. */
-static int write_held(struct al_sink *s)
-{
-	alloter_output *o = s->o;
-	int fd = fd_of(o, s->stream), err;
-	bool bol = !s->mid_line;
-	char buf[65536];
-	ssize_t r;
-
-	err = emit(o, fd, s, s->buf, s->len, &bol);
-	if (!err)
-		err = flush_stage(o, fd);
-	if (s->spill_fd >= 0 && !err && !s->prefix &&
-	    !atomic_load(&o->broken))
-		err = send_spill(o, fd, s->spill_fd);
-	else if (s->spill_fd >= 0 && !err)
-		err = 1;
-	if (err == 1) { /* copy it, tagging lines on the way */
-		err = lseek(s->spill_fd, 0, SEEK_SET) < 0 ? -errno : 0;
-		while (!err && (r = read(s->spill_fd, buf, sizeof buf)) != 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			err = r < 0 ? -errno : emit(o, fd, s, buf, (size_t)r,
-			                            &bol);
-		}
-		if (!err)
-			err = flush_stage(o, fd);
-	}
-	o->staged = 0;
-	return err;
-}
-
 ssize_t al_sink_splice(struct al_sink *s, int pipe_fd)
 {
 	ssize_t n;
@@ -452,168 +846,56 @@ ssize_t al_sink_splice(struct al_sink *s, int pipe_fd)
 	return -errno;
 }
 
-static void release(struct al_sink *s)
+/* Line mode: a last line without a newline ends with one when tagged, so
+ * the next task's tag starts a line of its own. */
+static int finish_line(struct al_sink *s)
 {
-	free(s->buf);
-	free(s->prefix);
-	s->buf = s->prefix = NULL;
-	s->len = s->cap = 0;
-	if (s->spill_fd >= 0)
-		close(s->spill_fd);
-	s->spill_fd = -1;
-}
-
-/* The held entry for index, made if need be; called with the lock held.
- * New indices mostly come last, so the search starts at the tail. */
-static struct held *held_at(alloter_output *o, size_t index)
-{
-	struct held *h = o->tail, *n;
-
-	while (h && h->index > index)
-		h = h->prev;
-	if (h && h->index == index)
-		return h;
-	n = calloc(1, sizeof *n);
-	if (!n)
-		return NULL;
-	n->index = index;
-	n->prev = h;
-	n->next = h ? h->next : o->head;
-	if (n->next)
-		n->next->prev = n;
-	else
-		o->tail = n;
-	if (h)
-		h->next = n;
-	else
-		o->head = n;
-	return n;
-}
-
-/* Writes and frees the head entry; called with the lock held. */
-static int write_head(alloter_output *o)
-{
-	struct held *h = o->head;
+	bool bol = !s->mid_line;
 	int err = 0;
 
-	o->head = h->next;
-	if (o->head)
-		o->head->prev = NULL;
-	else
-		o->tail = NULL;
-	while (h->first) {
-		struct block *b = h->first;
-		int e1 = write_held(&b->out), e2 = write_held(&b->err);
-
-		err = err ? err : e1 ? e1 : e2;
-		h->first = b->next;
-		release(&b->out);
-		release(&b->err);
-		free(b);
-	}
-	if (h->index >= o->next_index)
-		o->next_index = h->index + 1;
-	free(h);
+	if (s->len || s->mid_line)
+		err = queue_tagged(s, s->buf, s->len,
+		                   s->prefix ? "\n" : "", s->prefix ? 1 : 0,
+		                   &bol);
+	release(s);
 	return err;
-}
-
-/* Writes every final entry that is next in line; lock held. */
-static int write_ready(alloter_output *o)
-{
-	int err = 0, e;
-
-	while (o->head && o->head->final && o->head->index <= o->next_index)
-		if ((e = write_head(o)) && !err)
-			err = e;
-	return err;
-}
-
-/* Keep-order: moves the sinks' contents into a held block. */
-static int hold(struct al_sink *out, struct al_sink *err)
-{
-	alloter_output *o = out->o;
-	struct block *b = malloc(sizeof *b);
-	struct held *h;
-
-	if (!b)
-		return -ENOMEM;
-	b->out = *out;
-	b->err = *err;
-	b->next = NULL;
-	pthread_mutex_lock(&o->lock);
-	h = held_at(o, out->index);
-	if (h) {
-		if (h->last)
-			h->last->next = b;
-		else
-			h->first = b;
-		h->last = b;
-	}
-	pthread_mutex_unlock(&o->lock);
-	if (!h) {
-		free(b);
-		return -ENOMEM;
-	}
-	/* The block owns the buffers and files now. */
-	out->buf = err->buf = out->prefix = err->prefix = NULL;
-	out->spill_fd = err->spill_fd = -1;
-	return out->err ? out->err : err->err;
 }
 
 int al_sink_finish(struct al_sink *out, struct al_sink *err)
 {
 	alloter_output *o = out->o;
-	int e1, e2;
+	int e1 = out->err ? out->err : err->err;
+	struct block *b;
+	struct item *it;
 
-	if (o->opts.keep_order && o->opts.mode == ALLOTER_OUTPUT_GROUP) {
-		e1 = hold(out, err);
+	if (o->opts.mode != ALLOTER_OUTPUT_GROUP) {
+		int e2 = finish_line(out), e3 = finish_line(err);
+
+		return e1 ? e1 : e2 ? e2 : e3;
+	}
+	/* A block that could not be kept whole is lost: none of it goes
+	 * out, so no reader mistakes a part for the whole. */
+	if (e1) {
 		release(out);
 		release(err);
 		return e1;
 	}
-	pthread_mutex_lock(&o->lock);
-	e1 = write_held(out);
-	e2 = write_held(err);
-	pthread_mutex_unlock(&o->lock);
-	release(out);
-	release(err);
-	if (out->err)
-		return out->err;
-	if (err->err)
-		return err->err;
-	return e1 ? e1 : e2;
-}
-
-int alloter_output_release(alloter_output *o, size_t index)
-{
-	struct held *h;
-	int err = 0;
-
-	if (!o->opts.keep_order)
-		return 0;
-	pthread_mutex_lock(&o->lock);
-	/* An index already written out needs nothing more. */
-	if (index >= o->next_index) {
-		h = held_at(o, index);
-		if (h) {
-			h->final = true;
-			err = write_ready(o);
-		} else {
-			err = -ENOMEM;
-		}
+	b = malloc(sizeof *b);
+	it = item_new(ITEM_BLOCK, 0);
+	if (!b || !it) {
+		free(b);
+		free(it);
+		release(out);
+		release(err);
+		return -ENOMEM;
 	}
-	pthread_mutex_unlock(&o->lock);
-	return err;
-}
-
-int alloter_output_flush(alloter_output *o)
-{
-	int err = 0, e;
-
-	pthread_mutex_lock(&o->lock);
-	while (o->head)
-		if ((e = write_head(o)) && !err)
-			err = e;
-	pthread_mutex_unlock(&o->lock);
-	return err;
+	/* The block owns the buffers and files now. */
+	b->out = *out;
+	b->err = *err;
+	b->next = NULL;
+	out->buf = err->buf = out->prefix = err->prefix = NULL;
+	out->spill_fd = err->spill_fd = -1;
+	it->block = b;
+	enqueue(o, it);
+	return 0;
 }

@@ -28,6 +28,9 @@ struct al_sink {
 /* Returns 0 or -ENOMEM (the tag could not be made). */
 int al_sink_init(struct al_sink *s, alloter_output *o, int stream,
                  const char *name, size_t index);
+/* Whether line output waits unwritten past the output's bound: then the
+ * task is not read from (its pipe pushes back) until it goes out. */
+bool al_sink_backlogged(const struct al_sink *s);
 /* Takes n bytes the task wrote.  Group mode keeps them (spilling to an
  * unlinked file past a small buffer); line mode writes every complete line
  * and keeps the rest.  Returns 0 or the sink's error. */
@@ -38,10 +41,11 @@ int al_sink_feed(struct al_sink *s, const char *data, size_t n);
  * this sink cannot take it (read and feed instead), or another negative
  * errno (the output is then lost, and the sink says so). */
 ssize_t al_sink_splice(struct al_sink *s, int pipe_fd);
-/* Writes what is left: group mode both blocks, stdout's then stderr's,
- * under one hold of the lock (or, with keep-order, hands them to the output
- * to hold); line mode the partial lines.  Releases the sinks' memory and
- * files.  Returns 0 or the first error. */
+/* Hands what is left to the output's writer: group mode both blocks,
+ * stdout's then stderr's, as one item (none of it if either sink lost
+ * output); line mode the partial lines.  Never waits for a write.
+ * Releases the sinks' memory and files.  Returns 0 or the sinks' first
+ * error. */
 int al_sink_finish(struct al_sink *out, struct al_sink *err);
 
 #endif

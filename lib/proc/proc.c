@@ -15,6 +15,12 @@
  *   as a member until its parent reaps it; orphans are reaped by init, or by
  *   us if the program made itself a child subreaper (the alloter command
  *   does), which is why we then reap the group's members ourselves.
+ * - A leader may leave its own group (setpgid, setsid) while it runs; then
+ *   kill(-pid) says ESRCH although the leader lives.  Termination then
+ *   falls back to the leader itself, through its pidfd, and to its
+ *   descendants as /proc shows them.  Waiting for such a leader is waiting
+ *   on its pidfd, never a loop with a zero timeout.
+ * - reap.c does every wait; this file only decides when.
  * - A descendant that escaped the group (setsid) may hold the pipes open
  *   forever, so the end of a task is the end of its group, not EOF: after
  *   that we take what the pipes hold without blocking and close them.
@@ -47,7 +53,8 @@ extern char **environ;
 #define DRAIN_BYTES (1 << 20)
 
 struct child {
-	struct alloter_proc *p;
+	const struct alloter_proc *p;
+	struct alloter_proc_result *r;
 	alloter_cancel *cancel;
 	pid_t pid;
 	int pidfd;
@@ -239,7 +246,8 @@ static int spawn(struct child *c)
 		goto out_attr;
 	if ((err = spawn_setup(c, &attr, &fa, wr)))
 		goto out_fa;
-	al_spawn_begin();
+	if ((err = -al_spawn_begin()))
+		goto out_fa;
 	for (;;) {
 		err = p->argv ? posix_spawnp(&c->pid, p->argv[0], &fa, &attr,
 		                             p->argv, env)
@@ -277,8 +285,12 @@ out_pipes:
 
 static void signal_group(struct child *c, int sig)
 {
-	/* ESRCH just means the group is already gone. */
-	kill(-c->pid, sig);
+	/* ESRCH means the group is gone, or that a live leader left it. */
+	if (kill(-c->pid, sig) == 0 || errno != ESRCH || c->reaped)
+		return;
+	if (c->pidfd < 0 || pidfd_send_signal(c->pidfd, sig, NULL, 0) < 0)
+		kill(c->pid, sig); /* unreaped: the pid is still its own */
+	al_signal_descendants(c->pid, sig);
 }
 
 static void terminate(struct child *c, enum alloter_proc_status why)
@@ -313,6 +325,10 @@ static void drain(struct child *c, int i, bool all)
 	size_t taken = 0;
 
 	while (c->pipe[i] >= 0) {
+		/* Lines nobody has written out yet: let the pipe fill, and
+		 * the task wait, rather than memory grow. */
+		if (!all && al_sink_backlogged(&c->sink[i]))
+			return;
 		/* Big group output goes from the pipe to its spill file in
 		 * the kernel; the rest through buf. */
 		ssize_t n = al_sink_splice(&c->sink[i], c->pipe[i]);
@@ -362,33 +378,8 @@ static int min_timeout(int t, int64_t at, int64_t now)
 
 static void reap(struct child *c)
 {
-	int st;
-	pid_t r = al_reap_leader(c->pid, &st);
-
-	if (r == c->pid) {
+	if (al_reap_leader(c->pid, &c->status) == 0)
 		c->reaped = true;
-		c->status = st;
-	} else if (r < 0 && errno == ECHILD) {
-		/* Someone else took it (a waitpid(-1) in the program): the
-		 * status is lost; call it a failure rather than wait for
-		 * ever. */
-		c->reaped = true;
-		c->status = 255 << 8;
-	}
-}
-
-/* Reaps members of the task's group that have become our children: when a
- * program makes us a child subreaper, orphans of the group land here, and
- * as zombies they would still count as members.  Waiting on -pgid touches
- * nobody else's children. */
-static void reap_group(struct child *c)
-{
-	for (;;) {
-		pid_t r = waitpid(-c->pid, NULL, WNOHANG);
-
-		if (r <= 0 && !(r < 0 && errno == EINTR))
-			return;
-	}
 }
 
 /* Waits for the leader, then for the rest of its group; see the top. */
@@ -407,7 +398,9 @@ static void supervise(struct child *c)
 		if (c->terminating && !c->killed && now >= c->kill_at)
 			kill_now(c);
 		if (c->reaped) {
-			reap_group(c);
+			/* As zombies, orphans of the group that came to us
+			 * would still count as members. */
+			al_reap_group(c->pid);
 			if (kill(-c->pid, 0) < 0 && errno == ESRCH)
 				return;
 			if (!c->terminating) /* left-overs of a finished task */
@@ -424,12 +417,18 @@ static void supervise(struct child *c)
 			if (c->pidfd < 0) /* no pidfd: look every few ms */
 				timeout = GROUP_POLL_MS;
 		}
-		for (int i = 0; i < 2; i++)
-			if (c->pipe[i] >= 0) {
-				ip[i] = (int)n;
-				fds[n++] = (struct pollfd){.fd = c->pipe[i],
-				                           .events = POLLIN};
+		for (int i = 0; i < 2; i++) {
+			if (c->pipe[i] < 0)
+				continue;
+			if (al_sink_backlogged(&c->sink[i])) {
+				timeout = min_timeout(timeout,
+				                      now + GROUP_POLL_MS, now);
+				continue;
 			}
+			ip[i] = (int)n;
+			fds[n++] = (struct pollfd){.fd = c->pipe[i],
+			                           .events = POLLIN};
+		}
 		if (!c->terminating) {
 			icancel = (int)n;
 			fds[n++] = (struct pollfd){
@@ -442,9 +441,9 @@ static void supervise(struct child *c)
 				.fd = alloter_cancel_hurry_fd(c->cancel),
 				.events = POLLIN};
 			timeout = min_timeout(timeout, c->kill_at, now);
-		} else {
+		} else if (c->reaped) {
 			timeout = min_timeout(timeout, c->give_up_at, now);
-		}
+		} /* else: killed, the leader's pidfd says when it is gone */
 
 		if (poll(fds, n, timeout) < 0) {
 			if (errno == EINTR)
@@ -500,7 +499,7 @@ static void tell_not_run(struct child *c, int err)
 
 static void set_result(struct child *c, int out_err)
 {
-	struct alloter_proc_result *r = &c->p->result;
+	struct alloter_proc_result *r = c->r;
 
 	r->out_bytes = c->sink[0].bytes;
 	r->err_bytes = c->sink[1].bytes;
@@ -524,15 +523,15 @@ static void set_result(struct child *c, int out_err)
 	if (out_err && out_err != -EPIPE && r->status == ALLOTER_PROC_EXITED &&
 	    r->exit_code == 0) {
 		r->status = ALLOTER_PROC_LOST_OUTPUT;
-		r->err = -out_err;
+		r->err = out_err;
 	}
 }
 
-int alloter_proc_run(struct alloter_proc *p, alloter_cancel *cancel)
+int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
+                     struct alloter_proc_result *r)
 {
-	struct child c = {.p = p, .cancel = cancel, .pidfd = -1,
+	struct child c = {.p = p, .r = r, .cancel = cancel, .pidfd = -1,
 	                  .pipe = {-1, -1}, .stdin_w = -1};
-	struct alloter_proc_result *r = &p->result;
 	struct timespec ts;
 	int64_t t0 = now_ms(), out_err = 0;
 	int err = 0;
@@ -556,7 +555,7 @@ int alloter_proc_run(struct alloter_proc *p, alloter_cancel *cancel)
 		err = 0;
 	} else if (err) {
 		r->status = ALLOTER_PROC_SPAWN_FAILED;
-		r->err = err;
+		r->err = -err;
 	} else {
 		r->pid = c.pid;
 		c.pidfd = pidfd_open(c.pid, 0);
@@ -576,18 +575,24 @@ int alloter_proc_run(struct alloter_proc *p, alloter_cancel *cancel)
 	if (!err)
 		set_result(&c, (int)out_err);
 	r->duration_ns = (now_ms() - t0) * 1000000;
-	return r->status == ALLOTER_PROC_EXITED && r->exit_code == 0 ? 0 : 1;
+	return -err;
 }
 
 int alloter_proc_task(void *arg, alloter_cancel *cancel)
 {
-	return alloter_proc_run(arg, cancel);
+	struct alloter_proc_call *call = arg;
+	const struct alloter_proc_result *r = &call->result;
+	int err = alloter_proc_run(call->proc, cancel, &call->result);
+
+	if (err)
+		return err;
+	return r->status == ALLOTER_PROC_EXITED && r->exit_code == 0 ? 0 : 1;
 }
 
-char *alloter_proc_describe(const struct alloter_proc *p, char *buf,
+char *alloter_proc_describe(const struct alloter_proc *p,
+                            const struct alloter_proc_result *r, char *buf,
                             size_t len)
 {
-	const struct alloter_proc_result *r = &p->result;
 	const char *abbrev;
 	char d[32];
 
@@ -625,10 +630,10 @@ char *alloter_proc_describe(const struct alloter_proc *p, char *buf,
 		                 : "the run was cancelled");
 		break;
 	case ALLOTER_PROC_SPAWN_FAILED:
-		snprintf(buf, len, "cannot start: %s", strerror(r->err));
+		snprintf(buf, len, "cannot start: %s", strerror(-r->err));
 		break;
 	case ALLOTER_PROC_LOST_OUTPUT:
-		snprintf(buf, len, "output lost: %s", strerror(r->err));
+		snprintf(buf, len, "output lost: %s", strerror(-r->err));
 		break;
 	}
 	return buf;

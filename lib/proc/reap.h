@@ -1,18 +1,26 @@
 /*
- * leaders.h - the pids of running process tasks, so that orphans handed to
- * a subreaper can be reaped without ever stealing a task's own status.
+ * reap.h - waiting for children, for proc.c: the leader registry that lets
+ * the opt-in sweep tell leaders from orphans, and the waits themselves.
  */
 #ifndef AL_REAP_H
 #define AL_REAP_H
 
 #include <sys/types.h>
 
-/* Brackets a spawn: no orphan sweep runs between the two calls, and
- * al_spawn_end registers pid (if > 0) as a task leader. */
-void al_spawn_begin(void);
+/* Around each spawn: begin reserves the leader's place in the registry and
+ * takes the spawn lock (0, or -ENOMEM: do not spawn); end registers pid (or
+ * nothing, for pid <= 0: the spawn failed) and releases the lock. */
+int al_spawn_begin(void);
 void al_spawn_end(pid_t pid);
-/* waitpid(pid, WNOHANG) for a registered leader, unregistering it once
- * reaped.  Returns what waitpid returned. */
-pid_t al_reap_leader(pid_t pid, int *status);
+/* Reaps the leader pid if it has ended, without blocking, and unregisters
+ * it.  Returns 0 with *status, -EAGAIN while it runs, or another negative
+ * errno value.  A leader someone else reaped counts as ended, with status
+ * 255. */
+int al_reap_leader(pid_t pid, int *status);
+/* Reaps members of group pgid that have ended and are our children. */
+void al_reap_group(pid_t pgid);
+/* Sends sig to every descendant of root (SIGCONT after SIGTERM).  Returns
+ * how many it reached, or -ENOMEM. */
+int al_signal_descendants(pid_t root, int sig);
 
 #endif

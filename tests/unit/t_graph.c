@@ -24,7 +24,7 @@ static const char *drain(alloter_graph *g, char *buf, size_t len)
 	size_t node, n = 0;
 
 	buf[0] = '\0';
-	while (alloter_graph_next(g, &node) == 1)
+	while (alloter_graph_next(g, &node) == 0)
 		n += snprintf(buf + n, len - n, "%s%zu", n ? " " : "", node);
 	return buf;
 }
@@ -37,7 +37,7 @@ static void test_empty(void)
 	is_int(alloter_graph_new(&g, 0), 0, "a graph of no nodes can be made");
 	is_int(alloter_graph_check(g, NULL, 0, &len), 0, "it has no cycle");
 	is_int(len, 0, "and reports a cycle length of 0");
-	is_int(alloter_graph_next(g, &node), -1, "next() ends at once");
+	is_int(alloter_graph_next(g, &node), -ENOENT, "next() ends at once");
 	alloter_graph_free(g);
 	alloter_graph_free(NULL);
 }
@@ -58,7 +58,7 @@ static void test_order(void)
 	is_int(alloter_graph_check(g, NULL, 0, NULL), 0, "no cycle");
 	is_str(drain(g, buf, sizeof buf), "2 3 5",
 	       "ready nodes in index order");
-	is_int(alloter_graph_next(g, &node), 0, "none ready while deps run");
+	is_int(alloter_graph_next(g, &node), -EAGAIN, "none ready while deps run");
 	is_int(alloter_graph_need(g, 2, 3), -EBUSY,
 	       "need() after next() is refused");
 	alloter_graph_done(g, 5, true);
@@ -68,12 +68,12 @@ static void test_order(void)
 	alloter_graph_done(g, 0, true);
 	alloter_graph_done(g, 0, true); /* twice: must not count again */
 	is_str(drain(g, buf, sizeof buf), "1", "a chain goes on");
-	is_int(alloter_graph_next(g, &node), -1,
+	is_int(alloter_graph_next(g, &node), -ENOENT,
 	       "-1 once every node was handed out, even while some run");
 	alloter_graph_done(g, 1, true);
 	alloter_graph_done(g, 2, true);
 	alloter_graph_done(g, 4, true);
-	is_int(alloter_graph_next(g, &node), -1, "and stays -1");
+	is_int(alloter_graph_next(g, &node), -ENOENT, "and stays -ENOENT");
 	alloter_graph_free(g);
 }
 
@@ -85,14 +85,14 @@ static void test_lowest_first(void)
 
 	alloter_graph_new(&g, 5);
 	alloter_graph_need(g, 1, 4); /* 1 waits for 4 */
-	is_int(alloter_graph_next(g, &node), 1, "a node is ready");
+	is_int(alloter_graph_next(g, &node), 0, "a node is ready");
 	is_int(node, 0, "node 0 first");
-	is_int(alloter_graph_next(g, &node), 1, "another is ready");
+	is_int(alloter_graph_next(g, &node), 0, "another is ready");
 	is_int(node, 2, "then node 2");
 	alloter_graph_done(g, 4, true); /* not handed out yet: ignored */
-	is_int(alloter_graph_next(g, &node), 1, "another is ready");
+	is_int(alloter_graph_next(g, &node), 0, "another is ready");
 	is_int(node, 3, "then node 3");
-	is_int(alloter_graph_next(g, &node), 1, "another is ready");
+	is_int(alloter_graph_next(g, &node), 0, "another is ready");
 	is_int(node, 4, "then node 4");
 	alloter_graph_done(g, 4, true);
 	is_str(drain(g, buf, sizeof buf), "1", "node 1 after its need");
@@ -124,11 +124,11 @@ static void test_failure(void)
 	       "the failed node itself is not skipped");
 	is_int(alloter_graph_skipped_by(g, 6), SIZE_MAX, "6 is not skipped");
 	is_int(alloter_graph_skipped_by(g, 99), SIZE_MAX, "out of range");
-	is_int(alloter_graph_next(g, &node), 0, "6 still waits for 5");
+	is_int(alloter_graph_next(g, &node), -EAGAIN, "6 still waits for 5");
 	alloter_graph_done(g, 5, true);
 	is_str(drain(g, buf, sizeof buf), "6",
 	       "a skipped node stays skipped when its other need succeeds");
-	is_int(alloter_graph_next(g, &node), -1, "then the graph is finished");
+	is_int(alloter_graph_next(g, &node), -ENOENT, "then the graph is finished");
 	alloter_graph_free(g);
 
 	/* Two failures: the first to fail is the cause. */
@@ -141,7 +141,7 @@ static void test_failure(void)
 	alloter_graph_done(g, 0, false);
 	is_int(alloter_graph_skipped_by(g, 3), 1,
 	       "skipped_by names the first failure, transitively");
-	is_int(alloter_graph_next(g, &node), -1, "everything was skipped");
+	is_int(alloter_graph_next(g, &node), -ENOENT, "everything was skipped");
 	alloter_graph_free(g);
 }
 
@@ -198,13 +198,13 @@ static void test_large(void)
 	for (size_t i = 1; i < N; i++)
 		alloter_graph_need(g, i, i - 1);
 	is_int(alloter_graph_check(g, cycle, 4, &len), 0, "100,000-long chain");
-	while ((r = alloter_graph_next(g, &node)) == 1) {
+	while ((r = alloter_graph_next(g, &node)) == 0) {
 		if (node != handed)
 			break;
 		handed++;
 		alloter_graph_done(g, node, true);
 	}
-	is_int(r, -1, "the chain runs to its end");
+	is_int(r, -ENOENT, "the chain runs to its end");
 	is_int(handed, N, "in order, every node once");
 	alloter_graph_free(g);
 
@@ -224,7 +224,7 @@ static void test_large(void)
 		alloter_graph_need(g, i, 0);
 	alloter_graph_next(g, &node);
 	alloter_graph_done(g, 0, false);
-	is_int(alloter_graph_next(g, &node), -1, "one failure skips 99,999");
+	is_int(alloter_graph_next(g, &node), -ENOENT, "one failure skips 99,999");
 	is_int(alloter_graph_skipped_by(g, N - 1), 0, "the last one too");
 	alloter_graph_free(g);
 
@@ -233,7 +233,7 @@ static void test_large(void)
 	for (size_t i = 0; i + 1 < N; i += 2)
 		alloter_graph_need(g, i, i + 1);
 	handed = 0;
-	while (alloter_graph_next(g, &node) == 1) {
+	while (alloter_graph_next(g, &node) == 0) {
 		if (node != 2 * handed + 1)
 			break;
 		handed++;
@@ -243,7 +243,7 @@ static void test_large(void)
 		if (i % 2)
 			alloter_graph_done(g, i, true);
 	handed = 0;
-	while (alloter_graph_next(g, &node) == 1) {
+	while (alloter_graph_next(g, &node) == 0) {
 		if (node != 2 * handed)
 			break;
 		handed++;

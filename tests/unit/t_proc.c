@@ -18,21 +18,28 @@
 
 static alloter_cancel *cancel;
 
-static struct alloter_proc *run(const char *cmd, int64_t timeout_ms)
-{
-	static struct alloter_proc p;
+/* A description and what came of running it. */
+struct ran {
+	struct alloter_proc p;
+	struct alloter_proc_result result;
+	int ret;
+};
 
-	p = (struct alloter_proc){.command = cmd, .name = "t", .index = 1,
-	                          .timeout_ms = timeout_ms, .grace_ms = 300};
-	alloter_proc_run(&p, cancel);
-	return &p;
+static struct ran *run(const char *cmd, int64_t timeout_ms)
+{
+	static struct ran r;
+
+	r.p = (struct alloter_proc){.command = cmd, .name = "t", .index = 1,
+	                            .timeout_ms = timeout_ms, .grace_ms = 300};
+	r.ret = alloter_proc_run(&r.p, cancel, &r.result);
+	return &r;
 }
 
-static const char *said(const struct alloter_proc *p)
+static const char *said(const struct ran *r)
 {
 	static char buf[128];
 
-	return alloter_proc_describe(p, buf, sizeof buf);
+	return alloter_proc_describe(&r->p, &r->result, buf, sizeof buf);
 }
 
 static int64_t now_ms(void)
@@ -45,7 +52,7 @@ static int64_t now_ms(void)
 
 int main(void)
 {
-	struct alloter_proc *p;
+	struct ran *p;
 	struct rlimit core;
 	int64_t t0;
 
@@ -59,8 +66,10 @@ int main(void)
 	p = run("exit 0", 0);
 	ok(p->result.status == ALLOTER_PROC_EXITED && p->result.exit_code == 0,
 	   "exit 0 is success");
+	is_int(p->ret, 0, "a command that ran returns 0");
 	p = run("exit 3", 0);
 	is_int(p->result.exit_code, 3, "the exit status is kept");
+	is_int(p->ret, 0, "whatever its exit status");
 	is_str(said(p), "exit status 3", "and told");
 	p = run("kill -SEGV $$", 0);
 	is_int(p->result.signo, SIGSEGV, "a crash keeps its signal");
@@ -81,9 +90,9 @@ int main(void)
 			close(fd);
 		mkdtemp(dir);
 		setrlimit(RLIMIT_CORE, &unl);
-		p = &(struct alloter_proc){.command = "kill -SEGV $$",
-		                           .cwd = dir};
-		alloter_proc_run(p, cancel);
+		p->p = (struct alloter_proc){.command = "kill -SEGV $$",
+		                             .cwd = dir};
+		alloter_proc_run(&p->p, cancel, &p->result);
 		if (strcmp(pat, "core\n") == 0) {
 			ok(p->result.core_dumped, "a core dump is noticed");
 			is_str(said(p), "killed by SIGSEGV (core dumped)",
@@ -100,6 +109,37 @@ int main(void)
 	}
 	p = run("exec /no/such/program", 0);
 	is_int(p->result.exit_code, 127, "a missing program is exit 127");
+	{
+		struct alloter_proc q = {.command = "true", .cwd = "/no/such"};
+		struct alloter_proc_result r;
+
+		is_int(alloter_proc_run(&q, cancel, &r), -ENOENT,
+		       "a command that cannot start returns its -errno");
+		ok(r.status == ALLOTER_PROC_SPAWN_FAILED && r.err == -ENOENT,
+		   "and its result says so, with the same negative value");
+		is_str(alloter_proc_describe(&q, &r, (char[64]){0}, 64),
+		       "cannot start: No such file or directory", "in words");
+	}
+	{
+		/* One description, run twice: it is only read. */
+		struct alloter_proc q = {.command = "exit 4"};
+		struct alloter_proc_result r1, r2;
+
+		alloter_proc_run(&q, NULL, &r1);
+		alloter_proc_run(&q, NULL, &r2);
+		ok(r1.exit_code == 4 && r2.exit_code == 4,
+		   "a description runs again, with no handle at all");
+	}
+	{
+		/* A leader that leaves its own group: kill(-pgid) finds no
+		 * one, so the deadline reaches it through its pid. */
+		t0 = now_ms();
+		p = run("exec perl -e 'setpgrp(0, getpgrp(getppid())); "
+		        "sleep 30'", 300);
+		ok(now_ms() - t0 < 5000,
+		   "a leader that left its group still meets its deadline");
+		is_int(p->result.status, ALLOTER_PROC_TIMED_OUT, "as timed out");
+	}
 
 	t0 = now_ms();
 	p = run("sleep 10", 200);
@@ -131,14 +171,17 @@ int main(void)
 	{
 		/* The pause lets setsid run before the leader exits. */
 		struct alloter_proc q = {.command = "setsid sleep 0.3 & sleep 0.1"};
+		struct alloter_proc_result r;
 		int reaped = 0;
 
-		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		is_int(alloter_reaper_sweep(NULL), -EPERM,
+		       "the sweep is off until the program opts in");
+		is_int(alloter_reaper_start(), 0, "the program opts in");
 		alloter_cancel_new(&cancel, NULL);
-		alloter_proc_run(&q, cancel);
+		alloter_proc_run(&q, cancel, &r);
 		for (int i = 0; i < 100 && !reaped; i++) {
 			usleep(20000);
-			reaped = alloter_proc_reap_orphans(NULL);
+			reaped = alloter_reaper_sweep(NULL);
 		}
 		is_int(reaped, 1, "an orphan of a task is reaped by the sweep");
 		alloter_cancel_free(cancel);
@@ -155,14 +198,16 @@ int main(void)
 		                                 .tag = true};
 		struct alloter_proc q = {.command = "seq 1 100000; echo e >&2",
 		                         .name = "n"};
+		struct alloter_proc_result r;
 		char buf[32] = {0};
 
 		unlink(path);
 		alloter_cancel_new(&cancel, NULL);
 		alloter_output_new(&out, &oo);
 		q.output = out;
-		alloter_proc_run(&q, cancel);
-		is_int(q.result.out_bytes, 588895, "every byte is counted");
+		alloter_proc_run(&q, cancel, &r);
+		is_int(r.out_bytes, 588895, "every byte is counted");
+		alloter_output_flush(out);
 		lseek(fd, 0, SEEK_SET);
 		ok(read(fd, buf, 8) == 8 && strncmp(buf, "n\t1\nn\t2\n", 8) == 0,
 		   "lines are tagged");

@@ -1,5 +1,5 @@
 /*
- * lines.c - a line reader that reads only when poll() says it will not
+ * linereader.c - a line reader that reads only when poll() says it will not
  * block, so standard input need not be put in non-blocking mode (which
  * would change it for every process sharing it).  The buffer holds one
  * line at most plus one read, so memory follows the longest line, not the
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lines.h"
+#include "linereader.h"
 
 #define READ_SIZE 65536
 
@@ -64,28 +64,28 @@ int lines_next(struct lines *l, char **line, size_t *len)
 			*line = l->buf + l->start;
 			*len = (size_t)(nl - *line);
 			l->start = l->scan = (size_t)(nl - l->buf) + 1;
-			return 1;
+			return 0;
 		}
 		l->scan = l->end;
 		if (l->eof) {
 			if (l->start == l->end)
-				return LINES_END;
+				return -ENODATA;
 			l->buf[l->end] = '\0'; /* cap + 1 bytes exist */
 			*line = l->buf + l->start;
 			*len = l->end - l->start;
 			l->start = l->scan = l->end;
-			return 1;
+			return 0;
 		}
 		if ((err = make_room(l)))
 			return err;
 		n = poll(&p, 1, 0);
 		if (n == 0 || (n < 0 && errno == EINTR))
-			return LINES_AGAIN;
+			return -EAGAIN;
 		if (n < 0)
 			return -errno;
 		n = read(l->fd, l->buf + l->end, l->cap - l->end);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			return LINES_AGAIN;
+			return -EAGAIN;
 		if (n < 0)
 			return -errno;
 		if (n == 0)

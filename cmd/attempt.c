@@ -1,0 +1,136 @@
+/*
+ * attempt.c - building an attempt from a job and its placement, and the
+ * tasks that run it: the process itself, ssh paced on its host, or one
+ * that fails at once without running anything.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attempt.h"
+#include "clock.h"
+#include "remote.h"
+
+/* The ssh side: the wrapper on ssh's command line, the command and its
+ * environment as the payload on its stdin, ssh's own messages in a file. */
+static int set_up_remote(const struct run *r, struct attempt *a)
+{
+	const struct job *j = a->job;
+	int err;
+
+	if ((err = remote_log_path(&a->log)))
+		return err;
+	a->rargv = remote_argv(r->hosts, a->host, a->log, NULL);
+	a->payload = remote_payload(j->command, r->set.shell, j->env,
+	                            j->index, j->name, &a->proc.stdin_len);
+	if (asprintf(&a->tag, "%s:%s", a->host->name, j->name) < 0)
+		a->tag = NULL;
+	if (!a->rargv || !a->payload || !a->tag)
+		return -ENOMEM;
+	a->proc.argv = a->rargv;
+	a->proc.stdin_pipe = true;
+	a->proc.stdin_data = a->payload;
+	a->proc.name = a->tag;
+	return 0;
+}
+
+struct attempt *attempt_new(const struct run *r, struct job *j,
+                            struct host *h, int number, int64_t start_at_ms)
+{
+	struct attempt *a = calloc(1, sizeof *a);
+
+	if (!a)
+		return NULL;
+	a->job = j;
+	a->host = h;
+	a->number = number;
+	a->start_at_ms = start_at_ms;
+	a->proc = (struct alloter_proc){
+		.command = j->command,
+		.shell = r->set.shell,
+		.argv = j->words,
+		.env = j->env,
+		.cwd = j->cwd,
+		.name = j->name,
+		.index = j->index,
+		.timeout_ms = j->timeout_ms,
+		.grace_ms = r->set.grace_ms,
+		.output = r->out,
+	};
+	a->call.proc = &a->proc;
+	if (j->refused)
+		a->refused = j->refused;
+	else if (r->hosts && !h)
+		a->refused = "no host can run it";
+	else if (h && !h->local)
+		a->setup_err = set_up_remote(r, a);
+	return a;
+}
+
+/* Fails at once without running anything. */
+static int failing_task(void *arg, alloter_cancel *cancel)
+{
+	struct attempt *a = arg;
+
+	(void)cancel;
+	return a->setup_err ? a->setup_err : 1;
+}
+
+/* A remote attempt: ssh starts at its paced time, not before.  The wait is
+ * the task's own, on a worker, so the scheduler never sleeps for it; a
+ * cancel during the wait ends the attempt without starting ssh. */
+static int paced_task(void *arg, alloter_cancel *cancel)
+{
+	struct attempt *a = arg;
+	int64_t left;
+	int ret;
+
+	while ((left = a->start_at_ms - clock_mono_ms()) > 0) {
+		struct pollfd pf = {.fd = alloter_cancel_fd(cancel),
+		                    .events = POLLIN};
+
+		if (poll(&pf, 1, (int)left) > 0) {
+			a->call.result = (struct alloter_proc_result){
+				.status = ALLOTER_PROC_TERMINATED,
+				.cancel_reason = alloter_cancel_reason(cancel)};
+			return 1;
+		}
+	}
+	ret = alloter_proc_task(&a->call, cancel);
+	/* Read here, on the worker, so the verdict reads no file under
+	 * the executor's lock. */
+	a->transport_failed = remote_transport_failed(&a->call.result, a->log,
+	                                              a->transport_why,
+	                                              sizeof a->transport_why);
+	return ret;
+}
+
+struct alloter_task attempt_task(struct attempt *a)
+{
+	if (a->refused || a->setup_err)
+		return (struct alloter_task){failing_task, a};
+	if (a->host && !a->host->local)
+		return (struct alloter_task){paced_task, a};
+	return (struct alloter_task){alloter_proc_task, &a->call};
+}
+
+const struct alloter_proc_result *attempt_result(const struct attempt *a)
+{
+	return &a->call.result;
+}
+
+void attempt_free(struct attempt *a)
+{
+	if (!a)
+		return;
+	if (a->log)
+		unlink(a->log);
+	free(a->log);
+	free(a->rargv);
+	free(a->payload);
+	free(a->tag);
+	free(a);
+}

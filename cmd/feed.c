@@ -1,0 +1,284 @@
+/*
+ * feed.c - the one feed: which job runs next (jobs to run again first,
+ * then the graph or the next line of input), on which host, and what each
+ * verdict changes (a retry, a move to another host, the jobs a failure
+ * skips, the counts).  Its callbacks run under the executor's lock: they
+ * only decide, count and hand verdicts to the reporter, and never write,
+ * so no reader of alloter's output can hold up the run.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attempt.h"
+#include "clock.h"
+#include "feed.h"
+#include "placement.h"
+#include "progress.h"
+#include "reporter.h"
+
+/* With hosts, a job pinned to busy hosts waits aside while later jobs
+ * take the free slots; this many at most per call. */
+#define PARKED_MAX 64
+
+/* Jobs to run again wait in a ring.  Its room is reserved before a job
+ * starts (every job that could come back has its place), so putting one
+ * back when its attempt ends never fails. */
+static int ring_reserve(struct run *r, size_t n)
+{
+	size_t cap = r->ring_cap ? r->ring_cap : 16;
+	struct job **v;
+
+	if (n <= r->ring_cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	v = malloc(cap * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->ring_len; i++)
+		v[i] = r->ring[(r->ring_head + i) % r->ring_cap];
+	free(r->ring);
+	r->ring = v;
+	r->ring_cap = cap;
+	r->ring_head = 0;
+	return 0;
+}
+
+static void ring_push(struct run *r, struct job *j)
+{
+	r->ring[(r->ring_head + r->ring_len++) % r->ring_cap] = j;
+}
+
+static void ring_push_front(struct run *r, struct job *j)
+{
+	r->ring_head = (r->ring_head + r->ring_cap - 1) % r->ring_cap;
+	r->ring[r->ring_head] = j;
+	r->ring_len++;
+}
+
+static struct job *ring_pop(struct run *r)
+{
+	struct job *j;
+
+	if (!r->ring_len)
+		return NULL;
+	j = r->ring[r->ring_head];
+	r->ring_head = (r->ring_head + 1) % r->ring_cap;
+	r->ring_len--;
+	return j;
+}
+
+/* A new job from the source: 0 and *j; -EAGAIN when input may bring one
+ * (wake_fd); -EBUSY when only a task's end can; -ENOENT when none will
+ * ever come. */
+static int source_take(struct run *r, struct job **j)
+{
+	char *line;
+	size_t len, k;
+	int n;
+
+	if (!r->streaming) {
+		n = alloter_graph_next(r->graph, &k);
+		if (n == 0)
+			*j = &r->jobs[k];
+		return n == -EAGAIN ? -EBUSY : n;
+	}
+	while ((n = lines_next(&r->lines, &line, &len)) == 0 &&
+	       run_blank_line(line))
+		;
+	if (n == -EAGAIN)
+		return n;
+	if (n < 0) {
+		if (n != -ENODATA)
+			r->read_err = n;
+		return -ENOENT;
+	}
+	if (!(*j = run_stream_job(r, line, len))) {
+		r->read_err = -ENOMEM;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void note_progress(struct run *r)
+{
+	progress_update(r->progress, r->tally.succeeded + r->tally.failed,
+	                r->running, r->tally.failed);
+}
+
+/* The next job that can start now, from the ring, then the source; or
+ * NULL with *why.  Jobs whose hosts are all busy are set aside, and go
+ * back to the front of the ring in their order. */
+static struct job *take_next(struct run *r, struct host **h, int *why)
+{
+	struct job *park[PARKED_MAX], *j = NULL;
+	size_t n_park = 0;
+
+	if (!placement_slot_free(r, NULL, h)) {
+		*why = ALLOTER_NEXT_BUSY;
+		return NULL;
+	}
+	for (;;) {
+		if (!(j = ring_pop(r))) {
+			int n = source_take(r, &j);
+
+			if (n == -EAGAIN)
+				*why = ALLOTER_NEXT_WAIT;
+			else if (n == -ENOENT && !r->running && !n_park)
+				*why = ALLOTER_NEXT_END;
+			else if (n)
+				*why = ALLOTER_NEXT_BUSY;
+			if (n)
+				break;
+		}
+		if (placement_slot_free(r, j, h))
+			break;
+		park[n_park++] = j;
+		j = NULL;
+		if (n_park == PARKED_MAX) {
+			*why = ALLOTER_NEXT_BUSY;
+			break;
+		}
+	}
+	while (n_park > 0)
+		ring_push_front(r, park[--n_park]);
+	return j;
+}
+
+static int feed_next(void *ud, struct alloter_task *task, size_t *id)
+{
+	struct run *r = ud;
+	struct attempt *a;
+	struct host *h;
+	struct job *j;
+	int why = ALLOTER_NEXT_TASK, err;
+
+	/* Every job that is running or waiting may come back, and so may
+	 * the one about to start. */
+	if ((err = ring_reserve(r, r->streaming ? r->running + r->ring_len + 1
+	                                        : r->n_jobs)))
+		return err;
+	if (!(j = take_next(r, &h, &why)))
+		return why;
+	if (!(a = attempt_new(r, j, h, j->attempts + 1, 0))) {
+		ring_push_front(r, j);
+		return -ENOMEM;
+	}
+	a->start_at_ms = placement_take(r, h);
+	j->attempts++;
+	j->state = JOB_RUNNING;
+	r->running++;
+	note_progress(r);
+	*task = attempt_task(a);
+	*id = (size_t)(uintptr_t)a;
+	return ALLOTER_NEXT_TASK;
+}
+
+static void note_failure(struct run *r, const struct attempt *a)
+{
+	size_t k = r->tally.failed - 1;
+
+	if (k < FAILURES_LISTED &&
+	    asprintf(&r->tally.failures[k], "'%s': %s", a->job->name,
+	             a->verdict.cause) < 0)
+		r->tally.failures[k] = NULL;
+}
+
+/* A job that failed for good skips the jobs that need it, once each;
+ * they are chained on the attempt for the reporter. */
+static void skip_dependents(struct run *r, struct attempt *a)
+{
+	size_t failed = (size_t)(a->job - r->jobs);
+	struct job **tail = &a->skipped;
+
+	alloter_graph_done(r->graph, failed, false);
+	for (size_t k = 0; k < r->n_jobs; k++) {
+		struct job *s = &r->jobs[k];
+
+		if (s->state == JOB_PENDING &&
+		    alloter_graph_skipped_by(r->graph, k) == failed) {
+			s->state = JOB_SKIPPED;
+			r->tally.skipped++;
+			*tail = s;
+			tail = &s->skip_next;
+		}
+	}
+}
+
+static int feed_done(void *ud, size_t id, const struct alloter_outcome *o)
+{
+	struct run *r = ud;
+	struct attempt *a = (struct attempt *)(uintptr_t)id;
+	struct verdict *v = &a->verdict;
+	struct job *j = a->job;
+	int ret = ALLOTER_FINAL;
+
+	a->outcome = *o;
+	r->running--;
+	verdict_make(v, a, o);
+	a->took_host_down = placement_release(a->host, v);
+	r->tally.attempts += v->counted;
+	switch (v->kind) {
+	case VERDICT_MOVED:
+		j->attempts--; /* it did not count */
+		/* fall through */
+	case VERDICT_RETRY:
+		j->state = JOB_PENDING;
+		ring_push(r, j);
+		ret = ALLOTER_RETRY;
+		break;
+	case VERDICT_SUCCEEDED:
+		j->state = JOB_SUCCEEDED;
+		r->tally.succeeded++;
+		if (!r->streaming)
+			alloter_graph_done(r->graph, (size_t)(j - r->jobs),
+			                   true);
+		break;
+	case VERDICT_FAILED:
+		j->state = JOB_FAILED;
+		r->tally.failed++;
+		note_failure(r, a);
+		if (!r->streaming)
+			skip_dependents(r, a);
+		break;
+	}
+	note_progress(r);
+	reporter_post(r->reporter, a);
+	return ret;
+}
+
+int feed_run(struct run *r, alloter_pool *pool)
+{
+	struct alloter_exec_opts eo = {
+		.limit = r->set.limit,
+		.timeout_ms = r->set.timeout_ms,
+		.fail_fast = r->set.fail_fast,
+		.kill_others = r->set.kill_others,
+		.parent = r->root,
+	};
+	struct alloter_feed feed = {
+		.next = feed_next,
+		.done = feed_done,
+		.wake_fd = r->streaming ? r->lines.fd : -1,
+		.ud = r,
+	};
+	int err;
+
+	r->start_ns = clock_wall_ns();
+	err = alloter_exec_feed(pool, &feed, &eo, &r->res);
+	r->end_ns = clock_wall_ns();
+	/* What never started is skipped: by a stop (fail-fast, the
+	 * deadline, an interrupt), since dependency skips are counted as
+	 * they happen. */
+	for (size_t k = 0; k < r->n_jobs; k++)
+		if (r->jobs[k].state == JOB_PENDING) {
+			r->jobs[k].state = JOB_SKIPPED;
+			r->tally.skipped++;
+		}
+	if (!err && r->read_err)
+		err = r->read_err;
+	return err;
+}

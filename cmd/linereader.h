@@ -1,0 +1,27 @@
+/*
+ * linereader.h - commands read one per line from a descriptor without ever
+ * blocking, so the executor can wait for input and for tasks in one poll().
+ */
+#ifndef CMD_LINEREADER_H
+#define CMD_LINEREADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct lines {
+	int fd;
+	char *buf;
+	size_t start, scan, end, cap;
+	bool eof;
+};
+
+void lines_init(struct lines *l, int fd);
+/* Returns 0 and *line (NUL-terminated, valid until the next call; *len
+ * bytes, which may hold a NUL of the input's own); -EAGAIN when no whole
+ * line is there yet (poll fd, then call again); -ENODATA at the end of the
+ * input; or another negative errno value on a read error.  A last line
+ * without a newline still counts. */
+int lines_next(struct lines *l, char **line, size_t *len);
+void lines_free(struct lines *l);
+
+#endif
