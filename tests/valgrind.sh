@@ -52,7 +52,7 @@ vg 1 -q -j 4 -k 'sleep 5' 'sleep 0.1; exit 1' 'sleep 5'
 vg 124 -q -t 0.3 'sleep 5' 'sleep 5 & wait'
 vg 1 -q -T 0.2 'sleep 5' 'kill -SEGV $$'
 vg 0 -q --keep-order 'sleep 0.2; echo 1' 'echo 2'
-vg 2 -j -1 true
+vg 2 -j -1x true
 n=$((n + 1))
 if valgrind -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect "$bin" -q \
