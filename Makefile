@@ -114,6 +114,10 @@ fuzz:
 	@.ci/deps fuzz
 	@fuzz/run $(FUZZ_SECONDS)
 
+# Deliberate breakages (tests/mutants/list) that the tests must catch.
+mutants: all
+	@tests/mutants/run
+
 bench: all
 	@bench/run
 
