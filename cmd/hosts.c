@@ -5,6 +5,7 @@
  * cancellation.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,44 @@ static int probe_task(void *arg, alloter_cancel *cancel)
 	return alloter_proc_task(&p->call, cancel);
 }
 
+/* An unlinked temporary file in $TMPDIR, closed on exec: tmpfile()'s
+ * descriptor is not, so it leaked into the ssh probes that run alongside.
+ * A file system without O_TMPFILE gets a named file, unlinked at once.
+ * Returns NULL with errno set on failure. */
+static FILE *temp_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path;
+	FILE *f;
+	int fd, err;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR ||
+	               errno == EINVAL)) {
+		if (asprintf(&path, "%s/alloter-probe.XXXXXX", dir) < 0) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		fd = mkostemp(path, O_CLOEXEC);
+		err = errno;
+		if (fd >= 0)
+			unlink(path);
+		free(path);
+		errno = err;
+	}
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w+");
+	if (!f) {
+		err = errno;
+		close(fd);
+		errno = err;
+	}
+	return f;
+}
+
 /* Sets up one probe: ssh HOST getconf _NPROCESSORS_ONLN, its output in an
  * unlinked temporary file.  Returns 0 or a negative errno value. */
 static int probe_init(struct probe *p, struct hosts *h, struct host *host)
@@ -161,7 +200,7 @@ static int probe_init(struct probe *p, struct hosts *h, struct host *host)
 
 	p->h = h;
 	p->host = host;
-	p->file = tmpfile();
+	p->file = temp_file();
 	if (!p->file)
 		return -errno;
 	oo.out_fd = oo.err_fd = fileno(p->file);
