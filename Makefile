@@ -69,7 +69,14 @@ $(BIN): $(CMD_OBJ) $(LIB)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
 	$(quiet) LINK $(@:$(O)/%=%)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LIBS)
+
+# The unit tests of the command's own modules link those modules, and see
+# their headers.
+CMD_UNITS := $(O)/tests/t_template $(O)/tests/t_argsource
+$(CMD_UNITS:$(O)/tests/%=$(O)/tests/unit/%.o): ALL_CFLAGS += -Icmd
+$(O)/tests/t_template: $(O)/cmd/template.o
+$(O)/tests/t_argsource: $(O)/cmd/argsource.o $(O)/cmd/linereader.o
 
 $(O)/examples/%: $(O)/examples/%.o $(LIB)
 	$(quiet) LINK $(@:$(O)/%=%)

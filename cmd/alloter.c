@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "feed.h"
 #include "hosts.h"
+#include "input.h"
 #include "joblog.h"
 #include "options.h"
 #include "placement.h"
@@ -255,21 +256,29 @@ int main(int argc, char **argv)
 	status = options_parse(&o, argc, argv);
 	if (status != OPTIONS_RUN)
 		return status;
-	if (!o.file && o.n_commands == 0 && isatty(0)) {
+	if (!o.file && o.n_commands == 0 && !options_template(&o) &&
+	    isatty(0)) {
 		fprintf(stderr, "alloter: no commands given, and standard "
 		        "input is a terminal\nTry 'alloter --help' for more "
 		        "information.\n");
+		options_free(&o);
 		return 2;
 	}
 	/* Until here the signals keep their default effect, so an interrupt
 	 * ends a slow read of the task file at once; nothing has run yet. */
 	if (o.file && (status = load_taskfile(o.file, &tf)))
-		return status;
+		goto out;
+	/* The sources of a template are read here too, all but the first
+	 * (which streams) as a whole: a FIFO with no writer can be
+	 * interrupted. */
+	r.set = settle(&o, tf);
+	if ((status = input_set_up(&r, &o, tf)))
+		goto out;
 	if ((err = signals_block())) {
 		fprintf(stderr, "alloter: cannot block signals: %s\n",
 		        strerror(-err));
-		alloter_taskfile_free(tf);
-		return 2;
+		status = 2;
+		goto out;
 	}
 	/* Orphans of our tasks come to us rather than to init, so they can
 	 * be reaped at once, no zombie keeps a task's group alive, and those
@@ -278,7 +287,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "alloter: cannot become a subreaper: %s\n",
 		        strerror(-err));
 
-	r.set = settle(&o, tf);
 	if (o.hosts || o.hosts_file || (tf && tf->hosts)) {
 		if ((status = load_hosts(&hosts, &o, tf, r.set.grace_ms)))
 			goto out;
@@ -300,14 +308,6 @@ int main(int argc, char **argv)
 	if ((err = alloter_output_new(&r.out, &oo)) ||
 	    (err = alloter_pool_new(&pool, 0)))
 		goto fail;
-	if (tf)
-		err = run_from_taskfile(&r, tf);
-	else if (o.n_commands)
-		err = run_from_argv(&r, o.commands, o.n_commands);
-	else
-		run_from_stream(&r, 0);
-	if (err)
-		goto fail;
 	if ((status = check_pins(&r)))
 		goto out;
 	if (o.dry_run) {
@@ -317,6 +317,8 @@ int main(int argc, char **argv)
 		r.hosts = NULL;
 		signals_unblock();
 		status = run_dry(&r);
+		if (status == 0)
+			input_none(&r);
 		goto out;
 	}
 	if ((status = open_logs(&r, &o)))
@@ -331,7 +333,7 @@ int main(int argc, char **argv)
 		say_stderr(r.out, "no host can be reached; every task will "
 		           "fail");
 	if (o.progress &&
-	    (err = progress_start(&r.progress, r.out, r.n_jobs)))
+	    (err = progress_start(&r.progress, r.out, input_total(&r))))
 		fprintf(stderr, "alloter: --progress: %s\n", strerror(-err));
 
 	deadline_ms = r.set.timeout_ms ? clock_mono_ms() + r.set.timeout_ms : 0;
@@ -375,6 +377,7 @@ int main(int argc, char **argv)
 	}
 	if (status != 141)
 		reporter_summary(&r, false);
+	input_none(&r);
 	if ((err = joblog_close(r.joblog)))
 		fprintf(stderr, "alloter: --joblog: %s\n", strerror(-err));
 	if ((err = report_close(r.report, &r, status)))
@@ -392,5 +395,6 @@ out:
 	alloter_cancel_free(r.root);
 	alloter_taskfile_free(tf);
 	hosts_free(&hosts);
+	options_free(&o);
 	return status;
 }

@@ -24,37 +24,70 @@ static int set_up_remote(const struct run *r, struct attempt *a)
 	if ((err = remote_log_path(&a->log)))
 		return err;
 	a->rargv = remote_argv(r->hosts, a->host, a->log, NULL);
-	a->payload = remote_payload(j->command, r->set.shell, j->env,
+	a->payload = remote_payload(a->command, r->set.shell, a->env,
 	                            j->index, j->name, &a->proc.stdin_len);
-	if (asprintf(&a->tag, "%s:%s", a->host->name, j->name) < 0)
+	if (asprintf(&a->tag, "%s:%s", a->host->name,
+	             j->tag ? j->tag : j->name) < 0)
 		a->tag = NULL;
 	if (!a->rargv || !a->payload || !a->tag)
 		return -ENOMEM;
 	a->proc.argv = a->rargv;
 	a->proc.stdin_pipe = true;
 	a->proc.stdin_data = a->payload;
-	a->proc.name = a->tag;
+	a->proc.name = j->name;
+	a->proc.tag = a->tag;
+	return 0;
+}
+
+/* The job's environment and ALLOTER_TASK_SLOT, in one block. */
+static int slot_env(struct attempt *a, char *const *env)
+{
+	size_t n = 0;
+	char *s;
+
+	while (env && env[n])
+		n++;
+	if (!(a->env = malloc((n + 2) * sizeof *a->env + 32)))
+		return -ENOMEM;
+	s = (char *)(a->env + n + 2);
+	snprintf(s, 32, "ALLOTER_TASK_SLOT=%u", a->slot);
+	for (size_t k = 0; k < n; k++)
+		a->env[k] = env[k];
+	a->env[n] = s;
+	a->env[n + 1] = NULL;
 	return 0;
 }
 
 struct attempt *attempt_new(const struct run *r, struct job *j,
-                            struct host *h, int number, int64_t start_at_ms)
+                            struct host *h, int number, unsigned slot)
 {
 	struct attempt *a = calloc(1, sizeof *a);
+	char **words = j->words;
 
 	if (!a)
 		return NULL;
 	a->job = j;
 	a->host = h;
 	a->number = number;
-	a->start_at_ms = start_at_ms;
+	a->slot = slot;
+	a->command = j->command;
+	if (slot && r->templated && r->tpl.uses_slot) {
+		if ((a->setup_err = run_slot_command(r, j, slot, &a->own_command,
+		                                     &a->own_words)))
+			return a;
+		a->command = a->own_command;
+		words = a->own_words;
+	}
+	if (slot && (a->setup_err = slot_env(a, j->env)))
+		return a;
 	a->proc = (struct alloter_proc){
-		.command = j->command,
+		.command = a->command,
 		.shell = r->set.shell,
-		.argv = j->words,
-		.env = j->env,
+		.argv = words,
+		.env = slot ? a->env : j->env,
 		.cwd = j->cwd,
 		.name = j->name,
+		.tag = j->tag,
 		.index = j->index,
 		.timeout_ms = j->timeout_ms,
 		.grace_ms = r->set.grace_ms,
@@ -129,6 +162,9 @@ void attempt_free(struct attempt *a)
 	if (a->log)
 		unlink(a->log);
 	free(a->log);
+	free(a->own_command);
+	free(a->own_words);
+	free(a->env);
 	free(a->rargv);
 	free(a->payload);
 	free(a->tag);

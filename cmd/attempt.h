@@ -15,6 +15,11 @@ struct attempt {
 	struct job *job;
 	struct host *host;        /* NULL when the run has no hosts */
 	int number;               /* 1 for the first try */
+	unsigned slot;            /* {%}, ALLOTER_TASK_SLOT; 0: none */
+	const char *command;      /* the job's, or own_command */
+	char *own_command;        /* made for its slot ({%}) */
+	char **own_words;
+	char **env;               /* the job's, and ALLOTER_TASK_SLOT */
 	struct alloter_proc proc; /* what runs: the job, or ssh */
 	struct alloter_proc_call call;
 	const char *refused;      /* fails without running, or NULL */
@@ -37,11 +42,11 @@ struct attempt {
 };
 
 /* Builds attempt number of job j on host h (NULL: here, or, when the run
- * has hosts, nowhere: it then fails as "no host can run it"); start_at_ms
- * paces a remote start.  Returns NULL without memory for the attempt
- * itself; any other failure to set it up is kept in it and fails it. */
+ * has hosts, nowhere: it then fails as "no host can run it"), in slot (0:
+ * none).  Returns NULL without memory for the attempt itself; any other
+ * failure to set it up is kept in it and fails it. */
 struct attempt *attempt_new(const struct run *r, struct job *j,
-                            struct host *h, int number, int64_t start_at_ms);
+                            struct host *h, int number, unsigned slot);
 /* The executor's task for a. */
 struct alloter_task attempt_task(struct attempt *a);
 /* The raw result of a's process (for one that never started: all zero). */

@@ -76,31 +76,45 @@ static struct job *ring_pop(struct run *r)
  * ever come. */
 static int source_take(struct run *r, struct job **j)
 {
-	char *line;
-	size_t len, k;
+	size_t k;
 	int n;
 
-	if (!r->streaming) {
-		n = alloter_graph_next(r->graph, &k);
-		if (n == 0)
-			*j = &r->jobs[k];
-		return n == -EAGAIN ? -EBUSY : n;
+	if (r->streaming)
+		return run_stream_next(r, j);
+	n = alloter_graph_next(r->graph, &k);
+	if (n == 0)
+		*j = &r->jobs[k];
+	return n == -EAGAIN ? -EBUSY : n;
+}
+
+/* The lowest free slot, from 1: {%} and ALLOTER_TASK_SLOT.  Without a
+ * limit there are as many as ever ran at once.  Returns 0 without memory
+ * (the attempt then runs with no slot of its own). */
+static unsigned slot_take(struct run *r)
+{
+	size_t w = 0;
+	uint64_t *v;
+
+	while (w < r->slot_words && r->slots[w] == UINT64_MAX)
+		w++;
+	if (w == r->slot_words) {
+		if (!(v = realloc(r->slots, (w + 1) * sizeof *v)))
+			return 0;
+		r->slots = v;
+		r->slots[r->slot_words++] = 0;
 	}
-	while ((n = lines_next(&r->lines, &line, &len)) == 0 &&
-	       run_blank_line(line))
-		;
-	if (n == -EAGAIN)
-		return n;
-	if (n < 0) {
-		if (n != -ENODATA)
-			r->read_err = n;
-		return -ENOENT;
-	}
-	if (!(*j = run_stream_job(r, line, len))) {
-		r->read_err = -ENOMEM;
-		return -ENOENT;
-	}
-	return 0;
+	for (unsigned b = 0; b < 64; b++)
+		if (!(r->slots[w] & (UINT64_C(1) << b))) {
+			r->slots[w] |= UINT64_C(1) << b;
+			return (unsigned)(w * 64 + b + 1);
+		}
+	return 0; /* not reached: the word has a free bit */
+}
+
+static void slot_give(struct run *r, unsigned slot)
+{
+	if (slot)
+		r->slots[(slot - 1) / 64] &= ~(UINT64_C(1) << ((slot - 1) % 64));
 }
 
 static void note_progress(struct run *r)
@@ -163,7 +177,7 @@ static int feed_next(void *ud, struct alloter_task *task, size_t *id)
 		return err;
 	if (!(j = take_next(r, &h, &why)))
 		return why;
-	if (!(a = attempt_new(r, j, h, j->attempts + 1, 0))) {
+	if (!(a = attempt_new(r, j, h, j->attempts + 1, slot_take(r)))) {
 		ring_push_front(r, j);
 		return -ENOMEM;
 	}
@@ -218,6 +232,7 @@ static int feed_done(void *ud, size_t id, const struct alloter_outcome *o)
 
 	a->outcome = *o;
 	r->running--;
+	slot_give(r, a->slot);
 	verdict_make(v, a, o);
 	a->took_host_down = placement_release(a->host, v);
 	r->tally.attempts += v->counted;
@@ -262,7 +277,7 @@ int feed_run(struct run *r, alloter_pool *pool)
 	struct alloter_feed feed = {
 		.next = feed_next,
 		.done = feed_done,
-		.wake_fd = r->streaming ? r->lines.fd : -1,
+		.wake_fd = run_wake_fd(r),
 		.ud = r,
 	};
 	int err;

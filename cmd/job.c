@@ -11,10 +11,10 @@
 
 #include "run.h"
 
-/* Fills in the description shared by every kind of job.  Returns 0 or
- * -ENOMEM. */
-static int job_init(struct run *r, struct job *j, size_t index,
-                    const char *name, const char *command, char *const *env)
+/* Fills in the description shared by every kind of job. */
+static void job_describe(const struct run *r, struct job *j, size_t index,
+                         const char *name, const char *command,
+                         char *const *env)
 {
 	j->index = index;
 	if (name) {
@@ -26,15 +26,27 @@ static int job_init(struct run *r, struct job *j, size_t index,
 	j->command = command;
 	j->env = env;
 	j->timeout_ms = r->set.task_timeout_ms;
-	/* The shell would search the task's own PATH: only it can run a
-	 * command whose environment changes PATH the same way. */
+}
+
+/* The shell would search the task's own PATH: only it can run a command
+ * whose environment changes PATH the same way. */
+static bool sets_path(char *const *env)
+{
 	for (char *const *e = env; e && *e; e++)
 		if (strncmp(*e, "PATH=", 5) == 0)
-			return 0;
-	/* A command of plain words needs no shell: run it directly. */
-	if (r->set.direct)
-		return alloter_command_words(command, &j->words);
-	return 0;
+			return true;
+	return false;
+}
+
+/* Describes j, and splits its command into words when it needs no shell.
+ * Returns 0 or -ENOMEM. */
+static int job_init(const struct run *r, struct job *j, size_t index,
+                    const char *name, const char *command, char *const *env)
+{
+	job_describe(r, j, index, name, command, env);
+	if (!r->set.direct || sets_path(env))
+		return 0;
+	return alloter_command_words(command, &j->words);
 }
 
 int run_from_argv(struct run *r, char **commands, int n)
@@ -80,13 +92,20 @@ int run_from_taskfile(struct run *r, const struct alloter_taskfile *tf)
 	return 0;
 }
 
-void run_from_stream(struct run *r, int fd)
+void run_from_stream(struct run *r, int fd, char delim)
 {
 	r->streaming = true;
-	lines_init(&r->lines, fd);
+	lines_init(&r->lines, fd, delim);
 }
 
-struct job *run_stream_job(struct run *r, const char *line, size_t len)
+void run_from_template(struct run *r)
+{
+	r->streaming = true;
+	r->templated = true;
+}
+
+/* The job for one line of standard input; NULL without memory. */
+static struct job *line_job(struct run *r, const char *line, size_t len)
 {
 	struct job *j = calloc(1, sizeof *j);
 
@@ -107,10 +126,119 @@ struct job *run_stream_job(struct run *r, const char *line, size_t len)
 	return j;
 }
 
+/* The words of a template job's command, when it needs no shell: built
+ * from the template, or split from an empty template's command. */
+static int template_words(const struct run *r, const struct tpl_args *ta,
+                          const char *command, char ***words)
+{
+	*words = NULL;
+	if (!r->set.direct)
+		return 0;
+	if (r->tpl.empty)
+		return alloter_command_words(command, words);
+	return r->tpl.direct ? template_argv(&r->tpl, ta, words) : 0;
+}
+
+/* {%} before the job has a slot, as in a dry run: the slot it would get
+ * if every task took as long as the others. */
+static unsigned planned_slot(const struct run *r, size_t index)
+{
+	return (unsigned)(r->set.limit > 0
+	                          ? (index - 1) % (size_t)r->set.limit + 1
+	                          : index);
+}
+
+/* The job for one task's arguments (copied); NULL without memory. */
+static struct job *template_job(struct run *r, char **v, size_t n,
+                                bool nul)
+{
+	struct job *j = calloc(1, sizeof *j);
+	struct tpl_args ta;
+	size_t bytes = 0;
+	char *s;
+
+	if (!j)
+		return NULL;
+	for (size_t k = 0; k < n; k++)
+		bytes += strlen(v[k]) + 1;
+	if (!(j->args = malloc((n + 1) * sizeof *j->args + bytes)))
+		goto fail;
+	s = (char *)(j->args + n + 1);
+	for (size_t k = 0; k < n; k++) {
+		j->args[k] = s;
+		s = stpcpy(s, v[k]) + 1;
+	}
+	j->args[n] = NULL;
+	j->n_args = n;
+	j->streamed = true;
+	job_describe(r, j, ++r->seq, NULL, NULL, NULL);
+	ta = (struct tpl_args){j->args, n, j->index, planned_slot(r, j->index)};
+	if (template_command(&r->tpl, &ta, true, &j->own_command))
+		goto fail;
+	j->command = j->own_command;
+	/* With {%}, each attempt makes its own (run_slot_command). */
+	if (!r->tpl.uses_slot &&
+	    template_words(r, &ta, j->command, &j->words))
+		goto fail;
+	if (r->set.tag && template_command(&r->tag_tpl, &ta, false, &j->tag))
+		goto fail;
+	if (nul)
+		j->refused = "an argument holds a NUL byte; not run";
+	return j;
+fail:
+	run_free_job(j);
+	return NULL;
+}
+
+int run_slot_command(const struct run *r, const struct job *j,
+                     unsigned slot, char **command, char ***words)
+{
+	struct tpl_args ta = {j->args, j->n_args, j->index, slot};
+	int err = template_command(&r->tpl, &ta, true, command);
+
+	if (!err && (err = template_words(r, &ta, *command, words)))
+		free(*command);
+	return err;
+}
+
+int run_stream_next(struct run *r, struct job **j)
+{
+	char *line, **v;
+	size_t len, n;
+	bool nul;
+	int err;
+
+	if (r->templated) {
+		err = args_next(&r->args, &v, &n, &nul);
+		if (!err && !(*j = template_job(r, v, n, nul)))
+			err = -ENOMEM;
+	} else {
+		while ((err = lines_next(&r->lines, &line, &len)) == 0 &&
+		       run_blank_line(line))
+			;
+		if (!err && !(*j = line_job(r, line, len)))
+			err = -ENOMEM;
+	}
+	if (!err || err == -EAGAIN)
+		return err;
+	if (err != -ENODATA)
+		r->read_err = err;
+	return -ENOENT;
+}
+
+int run_wake_fd(const struct run *r)
+{
+	if (!r->streaming)
+		return -1;
+	return r->templated ? args_fd(&r->args) : r->lines.fd;
+}
+
 void run_free_job(struct job *j)
 {
 	free(j->words);
 	free(j->own_command);
+	free(j->args);
+	free(j->tag);
 	free(j);
 }
 
@@ -134,31 +262,24 @@ int run_dry(struct run *r)
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	for (;;) {
-		struct pollfd p = {.fd = r->lines.fd, .events = POLLIN};
+		struct pollfd p = {.fd = run_wake_fd(r), .events = POLLIN};
 		struct job *j;
-		char *line;
-		size_t len;
 
-		n = lines_next(&r->lines, &line, &len);
+		n = run_stream_next(r, &j);
 		if (n == -EAGAIN) {
 			/* What is listed shows before the wait for more. */
 			fflush(stdout);
 			poll(&p, 1, -1);
 			continue;
 		}
-		if (n == -ENODATA)
+		if (n == -ENOENT && r->read_err) {
+			fprintf(stderr, "alloter: %s: %s\n",
+			        r->templated ? "input" : "standard input",
+			        strerror(-r->read_err));
+			return 2;
+		}
+		if (n)
 			break;
-		if (n < 0) {
-			fprintf(stderr, "alloter: standard input: %s\n",
-			        strerror(-n));
-			return 2;
-		}
-		if (run_blank_line(line))
-			continue;
-		if (!(j = run_stream_job(r, line, len))) {
-			fprintf(stderr, "alloter: %s\n", strerror(ENOMEM));
-			return 2;
-		}
 		if (j->refused) {
 			fprintf(stderr, "alloter: task '%s': %s\n", j->name,
 			        j->refused);
@@ -179,6 +300,10 @@ void run_free(struct run *r)
 		free(r->jobs[k].words);
 	free(r->jobs);
 	free(r->ring);
+	free(r->slots);
 	alloter_graph_free(r->graph);
 	lines_free(&r->lines);
+	template_free(&r->tpl);
+	template_free(&r->tag_tpl);
+	args_free(&r->args);
 }

@@ -57,7 +57,7 @@ void joblog_attempt(struct joblog *l, const struct job *j,
 	        (double)v->duration_ns / 1e9, (unsigned long long)v->bytes,
 	        v->log_exitval, v->signo);
 	/* A tab or newline inside the command would break the columns. */
-	for (const char *c = j->command; *c; c++)
+	for (const char *c = v->command; *c; c++)
 		putc(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c, l->f);
 	putc('\n', l->f);
 	if (fflush(l->f) == EOF && !l->err)

@@ -15,9 +15,9 @@
 
 #define READ_SIZE 65536
 
-void lines_init(struct lines *l, int fd)
+void lines_init(struct lines *l, int fd, char delim)
 {
-	*l = (struct lines){.fd = fd};
+	*l = (struct lines){.fd = fd, .delim = delim};
 }
 
 void lines_free(struct lines *l)
@@ -52,7 +52,7 @@ int lines_next(struct lines *l, char **line, size_t *len)
 {
 	for (;;) {
 		char *nl = l->end > l->scan
-		                   ? memchr(l->buf + l->scan, '\n',
+		                   ? memchr(l->buf + l->scan, l->delim,
 		                            l->end - l->scan)
 		                   : NULL;
 		struct pollfd p = {.fd = l->fd, .events = POLLIN};

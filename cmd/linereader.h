@@ -10,12 +10,13 @@
 
 struct lines {
 	int fd;
+	char delim;           /* what ends a line: '\n', or NUL for -0 */
 	char *buf;
 	size_t start, scan, end, cap;
 	bool eof;
 };
 
-void lines_init(struct lines *l, int fd);
+void lines_init(struct lines *l, int fd, char delim);
 /* Returns 0 and *line (NUL-terminated, valid until the next call; *len
  * bytes, which may hold a NUL of the input's own); -EAGAIN when no whole
  * line is there yet (poll fd, then call again); -ENODATA at the end of the

@@ -15,12 +15,20 @@
 static const char usage_text[] =
 	"usage: alloter [options] [--] command ...\n"
 	"       alloter [options] < commands\n"
+	"       alloter [options] [--] template ... ::: arg ... [::: arg ...]\n"
+	"       alloter [options] [--] template ... :::: file ... \n"
+	"       alloter [options] [--] template-with-{} ... < args\n"
 	"       alloter [options] -f taskfile.yaml\n"
 	"\n"
 	"Runs shell commands concurrently: each argument is one command, run\n"
 	"with /bin/sh -c; with no command, one command per line of stdin.\n"
 	"The options end at the first command: every argument from there on\n"
 	"is a command of its own, even one that begins with '-'.\n"
+	"With an input source (::: args, :::: files, -a FILE), the words\n"
+	"before it are one template, run once per argument (or combination\n"
+	"of arguments); so are words that hold {} with no source, over the\n"
+	"lines of stdin.  {} {.} {/} {//} {/.} {#} {%} {N} are replaced, each\n"
+	"argument quoted as one word.\n"
 	"\n"
 	"options:\n"
 	"  -j, --limit N          at most N tasks at once (default: online CPUs;\n"
@@ -47,6 +55,15 @@ static const char usage_text[] =
 	"                         list of [SLOTS/][user@]host[:port]; ':' is here\n"
 	"      --hosts-file FILE  the same, one host per line\n"
 	"      --ssh CMD          the ssh command (default: ssh)\n"
+	"  -a, --arg-file FILE    an input source: the lines of FILE (repeatable)\n"
+	"  -0, --null             records (of sources, or commands on stdin) end\n"
+	"                         with a NUL byte, not a newline\n"
+	"      --colsep REGEX     split each argument into columns {1} {2} ...\n"
+	"                         at matches of REGEX (POSIX extended)\n"
+	"  -N, --max-args N       N arguments per task: {1}..{N}\n"
+	"  -I, --replace STR      STR stands for the argument, not {}\n"
+	"      --tagstring STR    the --tag prefix, with replacement strings\n"
+	"                         (implies --tag)\n"
 	"  -q, --quiet            no summary on stderr\n"
 	"  -h, --help             this help\n"
 	"  -V, --version          the version\n"
@@ -107,29 +124,17 @@ static const struct {
 	{"-r", "xargs' -r is the default here: no input runs nothing"},
 	{"--no-run-if-empty", "xargs' --no-run-if-empty is the default here: "
 	                      "no input runs nothing"},
-	{"-I", "xargs' and GNU parallel's -I is not supported yet"},
-	{"-i", "xargs' -i is not supported yet"},
-	{"--replace", "xargs' and GNU parallel's --replace is not supported "
-	              "yet"},
-	{"-a", "xargs' and GNU parallel's -a is not supported yet; for a file "
-	       "of commands, use < FILE"},
-	{"--arg-file", "xargs' and GNU parallel's --arg-file is not supported "
-	               "yet; for a file of commands, use < FILE"},
-	{"-0", "xargs' and GNU parallel's -0 is not supported yet"},
-	{"--null", "xargs' and GNU parallel's --null is not supported yet"},
-	{"-d", "xargs' and GNU parallel's -d is not supported yet"},
+	{"-i", "xargs' -i is -I {} here"},
+	{"-d", "xargs' and GNU parallel's -d is not supported yet (-0 takes "
+	       "NUL-separated records)"},
 	{"--delimiter", "xargs' and GNU parallel's --delimiter is not "
 	                "supported yet"},
 	{"-L", "xargs' and GNU parallel's -L is not supported yet"},
-	{"-N", "GNU parallel's -N is not supported yet"},
-	{"--max-args", "xargs' and GNU parallel's --max-args is not supported "
-	               "yet (-n is --dry-run here)"},
 	{"--max-lines", "xargs' and GNU parallel's --max-lines is not "
 	                "supported yet"},
 	{"-v", "GNU parallel's -v is not supported yet"},
 	{"--verbose", "xargs' and GNU parallel's --verbose is not supported "
 	              "yet"},
-	{"--tagstring", "GNU parallel's --tagstring is not supported yet"},
 	{"--results", "GNU parallel's --results is not supported yet (see "
 	              "--joblog and --report)"},
 	{"--delay", "GNU parallel's --delay is not supported yet"},
@@ -266,10 +271,38 @@ static int check_combinations(const struct options *o)
  * that an unknown letter in optopt is never taken for one of them. */
 enum {
 	OPT_TAG = 256, OPT_KEEP_ORDER, OPT_SHELL_ALWAYS, OPT_JOBLOG, OPT_REPORT,
-	OPT_PROGRESS, OPT_COLOR, OPT_HOSTS_FILE, OPT_SSH,
+	OPT_PROGRESS, OPT_COLOR, OPT_HOSTS_FILE, OPT_SSH, OPT_COLSEP,
+	OPT_TAGSTRING,
 };
 
-int options_parse(struct options *o, int argc, char **argv)
+bool options_template(const struct options *o)
+{
+	return o->n_arg_files || o->colsep || o->max_args || o->replace ||
+	       o->tagstring;
+}
+
+void options_free(struct options *o)
+{
+	free(o->arg_files);
+	o->arg_files = NULL;
+}
+
+/* -N: a count of arguments from 1. */
+static int parse_count(const char *opt, const char *s, int *out)
+{
+	long long n = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9' && n <= LIMIT_MAX; p++)
+		n = n * 10 + (*p - '0');
+	if (p == s || *p || n < 1 || n > LIMIT_MAX)
+		return usage_error("%s: invalid value '%s' (want a whole number "
+		                   "from 1 to %d)", opt, s, LIMIT_MAX);
+	*out = (int)n;
+	return 0;
+}
+
+static int parse(struct options *o, int argc, char **argv)
 {
 	/* In the order of enum alloter_output_mode and of COLOR_*. */
 	static const char *const modes[] = {"group", "line", "raw"};
@@ -295,6 +328,12 @@ int options_parse(struct options *o, int argc, char **argv)
 		{"hosts", required_argument, NULL, 'S'},
 		{"hosts-file", required_argument, NULL, OPT_HOSTS_FILE},
 		{"ssh", required_argument, NULL, OPT_SSH},
+		{"arg-file", required_argument, NULL, 'a'},
+		{"null", no_argument, NULL, '0'},
+		{"colsep", required_argument, NULL, OPT_COLSEP},
+		{"max-args", required_argument, NULL, 'N'},
+		{"replace", required_argument, NULL, 'I'},
+		{"tagstring", required_argument, NULL, OPT_TAGSTRING},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -305,6 +344,10 @@ int options_parse(struct options *o, int argc, char **argv)
 	                      .task_timeout_ms = -1, .grace_ms = -1,
 	                      .fail_fast = -1, .kill_others = -1, .tag = -1,
 	                      .output = -1};
+	if (!(o->arg_files = calloc((size_t)argc + 1, sizeof *o->arg_files))) {
+		perror("alloter");
+		return 2;
+	}
 	opterr = 0;
 	/* The options end at the first command, as with xargs, nice or env
 	 * (and POSIX utility syntax): every word from there on is a command,
@@ -312,7 +355,7 @@ int options_parse(struct options *o, int argc, char **argv)
 	 * that whatever POSIXLY_CORRECT says; ':' reports a missing value
 	 * apart from an unknown option. */
 	while (r == 0 &&
-	       (c = getopt_long(argc, argv, "+:j:t:T:xkg:o:f:nqhVS:", longs,
+	       (c = getopt_long(argc, argv, "+:j:t:T:xkg:o:f:nqhVS:a:0N:I:", longs,
 	                        NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -361,6 +404,30 @@ int options_parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_SSH:
 			o->ssh = optarg;
+			break;
+		case 'a':
+			o->arg_files[o->n_arg_files++] = optarg;
+			break;
+		case '0':
+			o->null = true;
+			break;
+		case OPT_COLSEP:
+			if (!*optarg)
+				return usage_error("--colsep: empty separator");
+			o->colsep = optarg;
+			break;
+		case 'N':
+			r = parse_count("--max-args", optarg, &o->max_args);
+			break;
+		case 'I':
+			if (!*optarg)
+				return usage_error("--replace: empty replacement "
+				                   "string");
+			o->replace = optarg;
+			break;
+		case OPT_TAGSTRING:
+			o->tagstring = optarg;
+			o->tag = 1;
 			break;
 		case OPT_JOBLOG:
 			if (strcmp(optarg, "-") == 0)
@@ -419,5 +486,19 @@ int options_parse(struct options *o, int argc, char **argv)
 	if (o->file && o->n_commands)
 		return usage_error("-f %s: cannot be combined with commands "
 		                   "('%s')", o->file, o->commands[0]);
+	if (o->file && (options_template(o) || o->null))
+		return usage_error("-f %s: cannot be combined with templates' "
+		                   "options (-a, -0, --colsep, -N, -I, "
+		                   "--tagstring); a task file has matrix:",
+		                   o->file);
 	return OPTIONS_RUN;
+}
+
+int options_parse(struct options *o, int argc, char **argv)
+{
+	int status = parse(o, argc, argv);
+
+	if (status != OPTIONS_RUN)
+		options_free(o);
+	return status;
 }

@@ -24,6 +24,14 @@ struct options {
 	const char *hosts;    /* -S LIST */
 	const char *hosts_file;
 	const char *ssh;      /* --ssh CMD */
+	/* Templates and their arguments (template.h, argsource.h): */
+	char **arg_files;     /* -a FILE, in order */
+	size_t n_arg_files;
+	bool null;            /* -0: records end with NUL, not newline */
+	const char *colsep;   /* --colsep REGEX */
+	int max_args;         /* -N; 0: not given */
+	const char *replace;  /* -I STR; NULL: {} */
+	const char *tagstring;
 	char **commands;      /* the COMMAND arguments */
 	int n_commands;
 };
@@ -34,8 +42,13 @@ enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 /* Parses argv into o.  The options end at the first word that is not one
  * (or after "--"): o->commands then points into argv at that word, so argv
- * must outlive o.  Returns OPTIONS_RUN to go on, or an exit status (0 after
- * --help or --version, 2 after a usage error, already reported). */
+ * must outlive o; options_free(o) follows.  Returns OPTIONS_RUN to go on,
+ * or an exit status (0 after --help or --version, 2 after a usage error,
+ * already reported). */
 int options_parse(struct options *o, int argc, char **argv);
+/* Whether any option asks for a template's arguments (-0 aside, which
+ * also applies to commands read from standard input). */
+bool options_template(const struct options *o);
+void options_free(struct options *o);
 
 #endif

@@ -15,8 +15,10 @@
 #include <stdint.h>
 
 #include "alloter.h"
+#include "argsource.h"
 #include "hosts.h"
 #include "linereader.h"
+#include "template.h"
 
 /* The settings in force: the command line over the task file over the
  * defaults. */
@@ -55,6 +57,10 @@ struct job {
 	char **pins;            /* the hosts it may use (task file), or NULL */
 	const char *refused;    /* why it must not run at all, or NULL */
 	bool streamed;          /* made from a line; freed once reported */
+	char **args;            /* a template's arguments, NULL-ended (one
+	                           block), or NULL */
+	size_t n_args;
+	char *tag;              /* the output's tag, or NULL: the name */
 	/* Its standing in the run, kept by feed.c under the batch lock: */
 	enum job_state state;
 	int attempts;           /* attempts started and counted */
@@ -86,11 +92,17 @@ struct run {
 	struct job *jobs;
 	size_t n_jobs;
 	alloter_graph *graph;
-	/* Jobs streamed from standard input: */
+	/* Jobs streamed from standard input, or made from a template: */
 	bool streaming;
 	struct lines lines;
+	bool templated;
+	struct template tpl, tag_tpl;
+	struct args args;
 	int read_err;
 	size_t seq;
+	/* The slots in use, for {%} and ALLOTER_TASK_SLOT (feed.c): */
+	uint64_t *slots;
+	size_t slot_words;
 	/* The feed's own (feed.c), under the batch lock: */
 	struct job **ring;      /* jobs to run again, in order */
 	size_t ring_cap, ring_head, ring_len;
@@ -108,13 +120,25 @@ struct run {
 /* Sets up jobs for the given commands (argv mode).  Returns 0 or a
  * negative errno value. */
 int run_from_argv(struct run *r, char **commands, int n);
-/* Sets up streaming from descriptor fd. */
-void run_from_stream(struct run *r, int fd);
+/* Sets up streaming of commands from descriptor fd, one per record (lines,
+ * or NUL-separated). */
+void run_from_stream(struct run *r, int fd, char delim);
+/* Sets up jobs made from r->tpl (compiled), r->tag_tpl (compiled when the
+ * output is tagged) and r->args (opened). */
+void run_from_template(struct run *r);
 /* Sets up jobs from a loaded task file (kept by the caller).  Returns 0 or
  * a negative errno value. */
 int run_from_taskfile(struct run *r, const struct alloter_taskfile *tf);
-/* Makes the job for one line of standard input; NULL without memory. */
-struct job *run_stream_job(struct run *r, const char *line, size_t len);
+/* The next streamed job: 0 and *j; -EAGAIN when the input has no whole
+ * record yet (poll run_wake_fd); -ENOENT at the end, or after a read
+ * error (r->read_err). */
+int run_stream_next(struct run *r, struct job **j);
+/* What to poll for more streamed jobs, or -1. */
+int run_wake_fd(const struct run *r);
+/* A job's command for an attempt in slot (of a template that uses {%}):
+ * 0 with *command and *words (NULL: the shell) malloc'd, or -ENOMEM. */
+int run_slot_command(const struct run *r, const struct job *j,
+                     unsigned slot, char **command, char ***words);
 /* Frees a streamed job. */
 void run_free_job(struct job *j);
 /* Whether a line of standard input is blank or a # comment: no job. */

@@ -70,6 +70,7 @@ void verdict_make(struct verdict *v, const struct attempt *a,
 	bool ok = o->state == ALLOTER_SUCCEEDED;
 
 	*v = (struct verdict){.host = a->host ? a->host->name : ":",
+	                      .command = a->command,
 	                      .error = "", .counted = true};
 	if (o->state == ALLOTER_FAILED && o->err < 0 && !a->refused) {
 		/* It never started: the pool had no thread, or the attempt

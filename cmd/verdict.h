@@ -36,6 +36,7 @@ struct verdict {
 	int64_t start_ns, duration_ns;
 	uint64_t bytes;       /* output, both streams */
 	const char *host;     /* the host's name, ":" for here */
+	const char *command;  /* what ran (the attempt's own with {%}) */
 	char moved_why[256];  /* MOVED: what ssh said */
 };
 

@@ -317,7 +317,9 @@ struct alloter_proc {
 	char *const *env;         /* extra NAME=value entries, NULL-ended; may be
 	                             NULL */
 	const char *cwd;          /* NULL: alloter's */
-	const char *name;         /* ALLOTER_TASK_NAME and the tag */
+	const char *name;         /* ALLOTER_TASK_NAME, and the tag unless
+	                             tag is set */
+	const char *tag;          /* the output's tag; NULL: name */
 	size_t index;             /* ALLOTER_TASK_INDEX (1-based) */
 	int64_t timeout_ms;       /* 0: none */
 	int64_t grace_ms;         /* SIGTERM to SIGKILL; 0: 2000 */

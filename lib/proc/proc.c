@@ -543,7 +543,8 @@ int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
 	            alloter_output_mode(p->output) != ALLOTER_OUTPUT_RAW;
 	for (int i = 0; i < 2 && !err; i++)
 		err = -al_sink_init(&c.sink[i], p->output, i + 1,
-		                    p->name ? p->name : "", p->index);
+		                    p->tag ? p->tag : p->name ? p->name : "",
+		                    p->index);
 	if (p->timeout_ms > 0)
 		c.deadline = t0 + p->timeout_ms;
 
