@@ -129,6 +129,14 @@ static void task_head(struct report *rep, const struct job *j,
 	json_str(f, j->name);
 	fprintf(f, ", \"index\": %zu, \"command\": ", j->index);
 	json_str(f, j->command);
+	if (j->args) {
+		fputs(", \"args\": [", f);
+		for (size_t k = 0; k < j->n_args; k++) {
+			fputs(k ? ", " : "", f);
+			json_str(f, j->args[k]);
+		}
+		fputs("]", f);
+	}
 	fprintf(f, ", \"status\": \"%s\", \"attempts\": %d, \"host\": ",
 	        status, attempts);
 	json_str(f, host);

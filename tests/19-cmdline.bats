@@ -144,10 +144,9 @@ cpus() {
 	refused "alloter: unknown option '--halt' (GNU parallel's --halt soon,fail=1 is -x here, and --halt now,fail=1 is -k)" --halt now,fail=1
 }
 
-@test "-I, -a and -0 say that they are not supported yet" {
-	refused "alloter: unknown option '-I' (xargs' and GNU parallel's -I is not supported yet)" -I '{}'
-	refused "alloter: unknown option '-a' (xargs' and GNU parallel's -a is not supported yet; for a file of commands, use < FILE)" -a list
-	refused "alloter: unknown option '-0' (xargs' and GNU parallel's -0 is not supported yet)" -0
+@test "xargs' -i and -d point to -I and -0" {
+	refused "alloter: unknown option '-i' (xargs' -i is -I {} here)" -i
+	refused "alloter: unknown option '-d' (xargs' and GNU parallel's -d is not supported yet (-0 takes NUL-separated records))" -d ,
 }
 
 @test "a long option that abbreviates several is called ambiguous" {
