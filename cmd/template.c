@@ -40,46 +40,16 @@ static int put(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
-/* Bytes the shell takes as they are anywhere in a word: no quoting needed.
- * '=' is not among them, so an argument in the command's place is never
- * taken for an assignment; nor is '~' or '#', which mean something at the
- * start of a word. */
-static bool plain(const char *s, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || strchr("_@%+:,./-", c)) ||
-		    c == '\0')
-			return false;
-	}
-	return true;
-}
-
-/* Single quotes keep every byte but the single quote itself, which is
- * written as '\'' (end the quotes, an escaped quote, quote again). */
+/* The value as one word for /bin/sh. */
 static int quote(struct buf *b, const char *s, size_t n)
 {
-	int err = 0;
+	char *q;
+	int err = alloter_shell_quote(s, n, &q);
 
-	if (plain(s, n))
-		return put(b, s, n);
-	err = put(b, "'", 1);
-	for (size_t i = 0; !err && i < n; i++)
-		err = s[i] == '\'' ? put(b, "'\\''", 4) : put(b, s + i, 1);
-	return err ? err : put(b, "'", 1);
-}
-
-int template_quote(char **s, size_t *len, const char *v)
-{
-	struct buf b = {*s, *len, *s ? *len + 1 : 0};
-	int err = quote(&b, v, strlen(v));
-
-	*s = b.p;
-	*len = b.len;
+	if (!err) {
+		err = put(b, q, strlen(q));
+		free(q);
+	}
 	return err;
 }
 

@@ -68,8 +68,4 @@ int template_command(const struct template *t, const struct tpl_args *a,
 int template_argv(const struct template *t, const struct tpl_args *a,
                   char ***argv);
 
-/* Quotes s for /bin/sh, as it is if it needs no quotes, onto the end of
- * the malloc'd string *buf of *len bytes.  Returns 0 or -ENOMEM. */
-int template_quote(char **buf, size_t *len, const char *s);
-
 #endif

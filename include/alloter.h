@@ -369,6 +369,13 @@ char *alloter_proc_describe(const struct alloter_proc *p,
  * with *argv NULL when the command needs the shell, or -ENOMEM. */
 int alloter_command_words(const char *command, char ***argv);
 
+/* Quotes s (n bytes) as one word for /bin/sh: as it is when it is made only
+ * of letters, digits and _@%+:,./- (and not empty), else in single quotes,
+ * each single quote of its own written as '\''.  '=', '~' and '#' are
+ * quoted, so the word is never an assignment, a home folder or a comment.
+ * Returns 0 with *out malloc'd, or -ENOMEM. */
+int alloter_shell_quote(const char *s, size_t n, char **out);
+
 /* ------------------------------------------------------------------------
  * Reaping beyond the library's own children: opt-in, for programs that own
  * their process (the alloter command is one).

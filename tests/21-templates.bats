@@ -372,3 +372,88 @@ expected_nul() {
 	run --separate-stderr alloter -f "$T/t.yaml" -a "$T/t.yaml"
 	[ "$status" -eq 2 ]
 }
+
+# Task files: matrix
+
+@test "matrix expands a task into one per combination, first key outermost" {
+	cat >"$T/m.yaml" <<-'EOF'
+	tasks:
+	  - name: test
+	    run: echo PY={py} OS={os}
+	    matrix:
+	      py: ["3.11", "3.12"]
+	      os: [linux, bsd]
+	  - name: package
+	    run: echo dist
+	    needs: [test]
+	EOF
+	run --separate-stderr alloter -n -f "$T/m.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' 'test[py=3.11,os=linux]	echo PY=3.11 OS=linux' \
+		'test[py=3.11,os=bsd]	echo PY=3.11 OS=bsd' 'test[py=3.12,os=linux]	echo PY=3.12 OS=linux' \
+		'test[py=3.12,os=bsd]	echo PY=3.12 OS=bsd' 'package	echo dist')" ]
+}
+
+@test "matrix values are quoted in run, and put in cwd and env as they are" {
+	mkdir "$T/d 1" "$T/d 2"
+	cat >"$T/m.yaml" <<-'EOF'
+	tasks:
+	  - name: t
+	    run: printf '%s|%s|%s\n' {v} "$PWD" "$WHO" "${HOME:+home}"
+	    cwd: "d {n}"
+	    env:
+	      WHO: "who-{n}"
+	    matrix:
+	      n: [1, 2]
+	      v: ["a b", "$(touch pwned)"]
+	EOF
+	run --separate-stderr alloter -j 1 -f "$T/m.yaml"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "a b|$T/d 1|who-1" ]
+	[ "${lines[1]}" = "home||" ]
+	[ "${lines[2]}" = "\$(touch pwned)|$T/d 1|who-1" ]
+	[ "${lines[4]}" = "a b|$T/d 2|who-2" ]
+	[ "${lines[6]}" = "\$(touch pwned)|$T/d 2|who-2" ]
+	[ ! -e "$T/d 1/pwned" ] && [ ! -e "$T/d 2/pwned" ]
+}
+
+@test "needs on a matrix task waits for every expansion; a failed one skips what needs it" {
+	cat >"$T/m.yaml" <<-'EOF'
+	tasks:
+	  - name: t
+	    run: exit {c}
+	    matrix:
+	      c: [0, 3]
+	  - name: after
+	    run: touch after
+	    needs: t
+	  - name: one
+	    run: echo one
+	    needs: "t[c=0]"
+	EOF
+	run --separate-stderr alloter -j 1 -f "$T/m.yaml"
+	[ "$status" -eq 1 ]
+	[ "$output" = one ]
+	[[ $stderr == *"task 'after': skipped: it needs 't[c=3]', which failed"* ]]
+	[ ! -e "$T/after" ]
+}
+
+@test "matrix errors are exit 2 with file:line:col, nothing run" {
+	check() { # YAML MESSAGE
+		printf '%s\n' "$1" >"$T/e.yaml"
+		run --separate-stderr alloter -f "$T/e.yaml"
+		[ "$status" -eq 2 ]
+		[ "$stderr" = "$T/e.yaml:$2" ]
+	}
+	check $'tasks:\n  - run: touch ran\n    matrix: [1, 2]' \
+		"3:13: matrix: expected a mapping of keys to lists of values, got a list"
+	check $'tasks:\n  - run: touch ran\n    matrix:\n      py: []' \
+		"4:11: matrix: 'py': expected a non-empty list of values, got an empty list"
+	check $'tasks:\n  - run: touch ran{pi}\n    matrix:\n      py: [1]' \
+		"2:10: run: '{pi}' is not a key of the matrix"
+	check $'tasks:\n  - name: t\n    run: touch ran{py}\n    matrix:\n      py: [1]\n  - name: t[py=1]\n    run: "true"' \
+		"6:11: duplicate task name 't[py=1]' (first defined at 2:5)"
+	check $'tasks:\n  - name: t\n    run: touch ran\n    cwd: "{d}"\n    matrix:\n      py: [1]' \
+		"4:10: cwd: '{d}' is not a key of the matrix"
+	[ ! -e "$T/ran" ] && [ ! -e ran ]
+}

@@ -1,5 +1,6 @@
 /*
- * words.c - deciding that a command needs no shell.  Spawning /bin/sh
+ * cmdwords.c - the shell's words: deciding that a command needs none, and
+ * quoting a value as one word for it.  Spawning /bin/sh
  * costs a second exec per task; a command of plain words means the same
  * thing to the shell as to execvp, so it can skip it.  The test is
  * deliberately conservative: anything the shell would interpret sends the
@@ -78,5 +79,47 @@ int alloter_command_words(const char *command, char ***argv)
 	}
 	v[k] = NULL;
 	*argv = v;
+	return 0;
+}
+
+/* Bytes the shell takes as they are anywhere in a word. */
+static bool plain_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("_@%+:,./-", c));
+}
+
+int alloter_shell_quote(const char *s, size_t n, char **out)
+{
+	size_t len = 2, i;
+	bool plain = n > 0;
+	char *p;
+
+	for (i = 0; i < n; i++) {
+		plain &= plain_byte((unsigned char)s[i]);
+		len += s[i] == '\'' ? 4 : 1;
+	}
+	if (plain)
+		len = n;
+	if (!(p = *out = malloc(len + 1)))
+		return -ENOMEM;
+	if (plain) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+		return 0;
+	}
+	/* Single quotes keep every byte but the single quote itself: end
+	 * the quotes, an escaped quote, quote again. */
+	*p++ = '\'';
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else {
+			*p++ = s[i];
+		}
+	}
+	*p++ = '\'';
+	*p = '\0';
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alloter.h"
+#include "taskfile/matrix.h"
 #include "taskfile/yamlvalue.h"
 
 enum top_key {
@@ -24,10 +25,10 @@ static const char *const top_keys[N_TOP] = {
 };
 
 enum task_key { T_NAME, T_RUN, T_NEEDS, T_TIMEOUT, T_RETRIES, T_ENV, T_CWD,
-	        T_HOST, T_HOSTS, N_TASK };
+	        T_HOST, T_HOSTS, T_MATRIX, N_TASK };
 static const char *const task_keys[N_TASK] = {
 	"name", "run", "needs", "timeout", "retries", "env", "cwd", "host",
-	"hosts",
+	"hosts", "matrix",
 };
 
 /* More attempts than anyone waits for; it keeps counts far from overflow. */
@@ -51,6 +52,11 @@ struct ctx {
 	struct al_strmap names;  /* task name -> index */
 	uint32_t *name_node;     /* per task, where its name comes from */
 	uint32_t *needs_node;    /* per task, its needs, or AL_YNONE */
+	/* Matrix tasks: a name in needs means all of its expansions. */
+	struct al_strmap groups; /* name -> the first expansion's index */
+	size_t *group_n;         /* per first expansion: how many */
+	char **group_names;      /* the names (the map borrows them) */
+	size_t n_groups;
 };
 
 static void env_free(struct env *e)
@@ -121,13 +127,32 @@ out:
 
 /* The file's env, then the task's own; where both set a name only the
  * task's entry is kept, so every name appears once. */
-static int task_env(struct ctx *c, struct alloter_taskdef *t, uint32_t node)
+static int task_env(struct ctx *c, struct alloter_taskdef *t, uint32_t node,
+                    const struct al_matrix *m)
 {
 	struct env own = {0};
 	size_t k = 0;
 	int r = 0;
 
 	if (node != AL_YNONE && (r = env_map(c, node, &own)))
+		goto out;
+	/* A matrix's {key} in the task's own values (not in the names). */
+	for (size_t i = 0; m && i < own.n && !r; i++) {
+		size_t at = strcspn(own.v[i], "=") + 1;
+		char *value, *entry;
+
+		if ((r = al_matrix_subst(&c->y, node, "env", m, own.v[i] + at,
+		                         false, &value)))
+			break;
+		if (asprintf(&entry, "%.*s%s", (int)at, own.v[i], value) < 0)
+			r = -ENOMEM;
+		free(value);
+		if (r)
+			break;
+		free(own.v[i]);
+		own.v[i] = entry;
+	}
+	if (r)
 		goto out;
 	t->env = calloc(c->file_env.n + own.n + 1, sizeof *t->env);
 	if (!t->env) {
@@ -154,17 +179,15 @@ out:
 	return r;
 }
 
-/* cwd, joined to the task file's folder unless absolute; it must be a
- * folder now, so that a typo is found before anything runs. */
-static int task_cwd(struct ctx *c, struct alloter_taskdef *t, uint32_t v)
+/* cwd s (found at v), joined to the task file's folder unless absolute;
+ * it must be a folder now, so that a typo is found before anything runs. */
+static int join_cwd(struct ctx *c, struct alloter_taskdef *t, uint32_t v,
+                    const char *s)
 {
-	const char *dir = c->dir, *s;
+	const char *dir = c->dir;
 	struct stat st;
 	char q[256];
-	int r = al_yscalar(&c->y, v, "cwd", "a folder", &s);
 
-	if (r)
-		return r;
 	if (!*s)
 		return al_yfail(&c->y, v, "cwd: expected a folder, got ''");
 	if (*s == '/' || !dir)
@@ -183,6 +206,23 @@ static int task_cwd(struct ctx *c, struct alloter_taskdef *t, uint32_t v)
 	if (!S_ISDIR(st.st_mode))
 		return al_yfail(&c->y, v, "cwd: '%s' is not a directory", q);
 	return 0;
+}
+
+/* A task's cwd, with a matrix's {key} replaced (m: NULL for none). */
+static int task_cwd(struct ctx *c, struct alloter_taskdef *t, uint32_t v,
+                    const struct al_matrix *m)
+{
+	const char *s;
+	char *own = NULL;
+	int r = al_yscalar(&c->y, v, "cwd", "a folder", &s);
+
+	if (!r && m && !(r = al_matrix_subst(&c->y, v, "cwd", m, s, false,
+	                                     &own)))
+		s = own;
+	if (!r)
+		r = join_cwd(c, t, v, s);
+	free(own);
+	return r;
 }
 
 /* A string or a list of strings (hosts), as a NULL-ended array. */
@@ -235,8 +275,11 @@ static int check_needs(struct ctx *c, uint32_t v)
 }
 
 /* Task i, from node: a command or a mapping of fields.  key is the task's
- * name when tasks is a mapping, else AL_YNONE. */
-static int task(struct ctx *c, size_t i, uint32_t node, uint32_t key)
+ * name when tasks is a mapping, else AL_YNONE.  m is its matrix with a
+ * combination picked, or NULL; *base then gets the name before it was
+ * expanded (malloc'd), for the needs that name it. */
+static int task(struct ctx *c, size_t i, uint32_t node, uint32_t key,
+                const struct al_matrix *m, char **base)
 {
 	const struct al_ydoc *d = c->y.d;
 	struct alloter_taskdef *t = &c->tf->tasks[i];
@@ -293,6 +336,16 @@ static int task(struct ctx *c, size_t i, uint32_t node, uint32_t key)
 		t->name = NULL;
 		r = -ENOMEM;
 	}
+	if (!r && m) {
+		char *own = t->name;
+
+		r = al_matrix_name(m, own, &t->name);
+		/* Only a name of its own stands for its expansions. */
+		if (key != AL_YNONE || val[T_NAME] != AL_YNONE)
+			*base = own;
+		else
+			free(own);
+	}
 	if (r)
 		return r;
 	al_yquote(t->name, q, sizeof q);
@@ -304,9 +357,13 @@ static int task(struct ctx *c, size_t i, uint32_t node, uint32_t key)
 	if (!run[strspn(run, " \t\r\n")])
 		return al_yfail(&c->y, val[T_RUN],
 		                "task '%s' has an empty 'run'", q);
-	t->run = strdup(run);
-	if (!t->run)
-		return -ENOMEM;
+	if (m)
+		r = al_matrix_subst(&c->y, val[T_RUN], "run", m, run, true,
+		                    &t->run);
+	else if (!(t->run = strdup(run)))
+		r = -ENOMEM;
+	if (r)
+		return r;
 	if (val[T_NEEDS] != AL_YNONE && (r = check_needs(c, val[T_NEEDS])))
 		return r;
 	c->needs_node[i] = val[T_NEEDS];
@@ -320,9 +377,9 @@ static int task(struct ctx *c, size_t i, uint32_t node, uint32_t key)
 	if (t->retries > MAX_RETRIES)
 		return al_yfail(&c->y, val[T_RETRIES], "retries: at most %d, got "
 		                "%d", MAX_RETRIES, t->retries);
-	r = task_env(c, t, val[T_ENV]);
+	r = task_env(c, t, val[T_ENV], m);
 	if (!r && val[T_CWD] != AL_YNONE)
-		r = task_cwd(c, t, val[T_CWD]);
+		r = task_cwd(c, t, val[T_CWD], m);
 	if (!r && val[T_HOST] != AL_YNONE && val[T_HOSTS] != AL_YNONE)
 		return al_yfail(&c->y, seen[T_HOSTS], "task '%s': give host or "
 		                "hosts, not both", q);
@@ -333,8 +390,22 @@ static int task(struct ctx *c, size_t i, uint32_t node, uint32_t key)
 	return r;
 }
 
-/* Turns needs into indices: each name must be another task's.  A name
- * listed twice counts once. */
+/* The tasks a name in needs stands for: the task of that name, or every
+ * expansion of a matrix task; *first and *n, or false. */
+static bool named(const struct ctx *c, const char *s, size_t *first,
+                  size_t *n)
+{
+	*n = 1;
+	if ((*first = al_strmap_get(&c->names, s, strlen(s))) != SIZE_MAX)
+		return true;
+	if ((*first = al_strmap_get(&c->groups, s, strlen(s))) == SIZE_MAX)
+		return false;
+	*n = c->group_n[*first];
+	return true;
+}
+
+/* Turns needs into indices: each name must be another task's (or another
+ * matrix task's).  A task listed twice counts once. */
 static int resolve(struct ctx *c)
 {
 	const struct al_ydoc *d = c->y.d;
@@ -350,8 +421,13 @@ static int resolve(struct ctx *c)
 		uint32_t v = c->needs_node[i];
 		bool one = v != AL_YNONE && al_ynode(d, v)->type == AL_YSCALAR;
 		size_t n = v == AL_YNONE ? 0 : one ? 1 : al_ynode(d, v)->n;
+		size_t room = 1, first, count;
 
-		t->needs = malloc((n ? n : 1) * sizeof *t->needs);
+		for (size_t k = 0; k < n; k++)
+			if (named(c, al_ytext(d, one ? v : al_ykid(d, v, k)),
+			          &first, &count))
+				room += count;
+		t->needs = malloc(room * sizeof *t->needs);
 		if (!t->needs) {
 			r = -ENOMEM;
 			break;
@@ -359,20 +435,23 @@ static int resolve(struct ctx *c)
 		for (size_t k = 0; k < n && !r; k++) {
 			uint32_t item = one ? v : al_ykid(d, v, k);
 			const char *s = al_ytext(d, item);
-			size_t j = al_strmap_get(&c->names, s, strlen(s));
 
 			al_yquote(t->name, q1, sizeof q1);
 			al_yquote(s, q2, sizeof q2);
-			if (j == SIZE_MAX)
+			if (!named(c, s, &first, &count)) {
 				r = al_yfail(&c->y, item, "task '%s' needs "
 				             "'%s', which is not defined", q1,
 				             q2);
-			else if (j == i)
-				r = al_yfail(&c->y, item,
-				             "task '%s' needs itself", q1);
-			else if (stamp[j] != i + 1) {
-				stamp[j] = i + 1;
-				t->needs[t->n_needs++] = j;
+				break;
+			}
+			for (size_t j = first; j < first + count && !r; j++) {
+				if (j == i)
+					r = al_yfail(&c->y, item, "task '%s' "
+					             "needs itself", q1);
+				else if (stamp[j] != i + 1) {
+					stamp[j] = i + 1;
+					t->needs[t->n_needs++] = j;
+				}
 			}
 		}
 	}
@@ -434,12 +513,90 @@ static int cycles(struct ctx *c)
 	return r;
 }
 
+/* The matrix of the task entry at node, or AL_YNONE. */
+static uint32_t matrix_node(const struct ctx *c, uint32_t node)
+{
+	struct al_ypair *p = NULL;
+	uint32_t m = AL_YNONE;
+	size_t n = 0;
+
+	if (al_ynode(c->y.d, node)->type != AL_YMAP ||
+	    al_ymap_pairs(c->y.d, node, &p, &n, c->y.diag))
+		return AL_YNONE; /* task() says what is wrong with it */
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(al_ytext(c->y.d, p[i].key), "matrix") == 0)
+			m = p[i].value;
+	free(p);
+	return m;
+}
+
+/* A matrix task's name stands for all of its expansions in needs; it
+ * cannot also be another task's. */
+static int add_group(struct ctx *c, char *base, size_t first, size_t n)
+{
+	struct al_strslot *s;
+	char **v = realloc(c->group_names,
+	                   (c->n_groups + 1) * sizeof *c->group_names);
+
+	if (!v) {
+		free(base);
+		return -ENOMEM;
+	}
+	c->group_names = v;
+	v[c->n_groups++] = base;
+	if (!(s = al_strmap_add(&c->groups, base, strlen(base))))
+		return -ENOMEM;
+	c->group_n[first] = n;
+	if (s->val == SIZE_MAX)
+		s->val = first;
+	return 0;
+}
+
+/* Each group's name against the tasks' names, once both are known. */
+static int check_groups(struct ctx *c)
+{
+	const struct alloter_taskfile *tf = c->tf;
+	char q[64];
+
+	for (size_t i = 0; i < tf->n_tasks; i++) {
+		const char *name = tf->tasks[i].name;
+		size_t g = al_strmap_get(&c->groups, name, strlen(name));
+
+		if (g != SIZE_MAX)
+			return al_yfail(&c->y, c->name_node[i], "duplicate task "
+			                "name '%s' (a matrix task of that name "
+			                "is at %d:%d)", al_yquote(name, q, sizeof q),
+			                tf->tasks[g].line, tf->tasks[g].col);
+	}
+	return 0;
+}
+
+/* Reads every entry's matrix, so the tasks can be counted before they are
+ * made; *total gets the count. */
+static int read_matrices(struct ctx *c, const uint32_t *entry, size_t n,
+                         struct al_matrix *mx, size_t *total)
+{
+	int r = 0;
+
+	*total = 0;
+	for (size_t e = 0; e < n && !r; e++) {
+		uint32_t m = matrix_node(c, entry[e]);
+
+		if (m != AL_YNONE)
+			r = al_matrix_read(&c->y, m, &mx[e]);
+		*total += m != AL_YNONE ? mx[e].combos : 1;
+	}
+	return r;
+}
+
 static int tasks(struct ctx *c, uint32_t node)
 {
 	const struct al_ynode *n = al_ynode(c->y.d, node);
 	struct alloter_taskfile *tf = c->tf;
 	struct al_ypair *p = NULL;
-	size_t count, i;
+	struct al_matrix *mx = NULL;
+	uint32_t *entry = NULL;
+	size_t count, total, i, e;
 	char buf[80], q[64];
 	int r = 0;
 
@@ -460,19 +617,47 @@ static int tasks(struct ctx *c, uint32_t node)
 		r = al_yfail(&c->y, node, "no tasks");
 		goto out;
 	}
-	tf->tasks = calloc(count, sizeof *tf->tasks);
-	c->name_node = calloc(count, sizeof *c->name_node);
-	c->needs_node = calloc(count, sizeof *c->needs_node);
-	if (!tf->tasks || !c->name_node || !c->needs_node) {
+	entry = calloc(count, sizeof *entry);
+	mx = calloc(count, sizeof *mx);
+	if (!entry || !mx) {
 		r = -ENOMEM;
 		goto out;
 	}
-	tf->n_tasks = count;
-	for (i = 0; i < count && !r; i++)
-		r = n->type == AL_YMAP ? task(c, i, p[i].value, p[i].key)
-		                       : task(c, i, al_ykid(c->y.d, node, i),
-		                              AL_YNONE);
-	for (i = 0; i < count && !r; i++) {
+	for (e = 0; e < count; e++)
+		entry[e] = n->type == AL_YMAP ? p[e].value
+		                              : al_ykid(c->y.d, node, e);
+	if ((r = read_matrices(c, entry, count, mx, &total)))
+		goto out;
+	tf->tasks = calloc(total, sizeof *tf->tasks);
+	c->name_node = calloc(total, sizeof *c->name_node);
+	c->needs_node = calloc(total, sizeof *c->needs_node);
+	c->group_n = calloc(total, sizeof *c->group_n);
+	if (!tf->tasks || !c->name_node || !c->needs_node || !c->group_n) {
+		r = -ENOMEM;
+		goto out;
+	}
+	tf->n_tasks = total;
+	for (e = 0, i = 0; e < count && !r; e++) {
+		uint32_t key = n->type == AL_YMAP ? p[e].key : AL_YNONE;
+		size_t first = i;
+		char *base = NULL;
+
+		if (!mx[e].n_keys) {
+			r = task(c, i++, entry[e], key, NULL, NULL);
+			continue;
+		}
+		for (size_t k = 0; k < mx[e].combos && !r; k++) {
+			al_matrix_pick(&mx[e], c->y.d, k);
+			free(base);
+			base = NULL;
+			r = task(c, i++, entry[e], key, &mx[e], &base);
+		}
+		if (!r && base)
+			r = add_group(c, base, first, mx[e].combos);
+		else
+			free(base);
+	}
+	for (i = 0; i < total && !r; i++) {
 		const char *name = tf->tasks[i].name;
 		struct al_strslot *s = al_strmap_add(&c->names, name,
 		                                     strlen(name));
@@ -490,10 +675,16 @@ static int tasks(struct ctx *c, uint32_t node)
 		}
 	}
 	if (!r)
+		r = check_groups(c);
+	if (!r)
 		r = resolve(c);
 	if (!r)
 		r = cycles(c);
 out:
+	for (e = 0; mx && e < count; e++)
+		al_matrix_free(&mx[e]);
+	free(mx);
+	free(entry);
 	free(p);
 	return r;
 }
@@ -587,6 +778,11 @@ int alloter_taskfile_parse(const char *buf, size_t len, const char *name,
 		al_diag(diag, 0, 0, "out of memory");
 	env_free(&c.file_env);
 	al_strmap_free(&c.names);
+	al_strmap_free(&c.groups);
+	for (size_t i = 0; i < c.n_groups; i++)
+		free(c.group_names[i]);
+	free(c.group_names);
+	free(c.group_n);
 	free(c.name_node);
 	free(c.needs_node);
 	al_ydoc_free(&doc);
