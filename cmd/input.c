@@ -5,10 +5,13 @@
  * that can fail before anything runs.
  */
 #include <errno.h>
+#include <poll.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "input.h"
 
@@ -107,6 +110,23 @@ static int set_up_template(struct run *r, const struct options *o)
 	return 0;
 }
 
+/* Whether standard input is a pipe or a regular file with data waiting:
+ * given commands never read it, which someone piping arguments in would
+ * not expect. */
+static bool input_waiting(void)
+{
+	struct pollfd p = {.fd = 0, .events = POLLIN};
+	struct stat st;
+	off_t at;
+
+	if (fstat(0, &st) < 0)
+		return false;
+	if (S_ISREG(st.st_mode))
+		return (at = lseek(0, 0, SEEK_CUR)) >= 0 && st.st_size > at;
+	return S_ISFIFO(st.st_mode) && poll(&p, 1, 0) == 1 &&
+	       (p.revents & POLLIN);
+}
+
 int input_set_up(struct run *r, const struct options *o,
                  const struct alloter_taskfile *tf)
 {
@@ -121,8 +141,14 @@ int input_set_up(struct run *r, const struct options *o,
 		err = run_from_taskfile(r, tf);
 	else if (templated)
 		return set_up_template(r, o);
-	else if (o->n_commands)
+	else if (o->n_commands) {
 		err = run_from_argv(r, o->commands, o->n_commands);
+		if (!o->quiet && input_waiting())
+			fprintf(stderr, "alloter: standard input is not read when "
+			        "commands are given; to run a command once per "
+			        "input line, write {} where the line goes: "
+			        "alloter echo {}\n");
+	}
 	else
 		return run_from_stream(r, 0, o->null ? '\0' : '\n'), 0;
 	if (err) {

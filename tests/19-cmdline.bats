@@ -195,3 +195,33 @@ cpus() {
 	run ! grep -n 'POSIXLY_CORRECT' "$MANPAGE"
 	run ! grep -n 'Options may come before or after the commands' "$MANPAGE"
 }
+
+@test "commands with a piped stdin that has data: one hint that stdin is not read" {
+	hint="alloter: standard input is not read when commands are given; to run a command once per input line, write {} where the line goes: alloter echo {}"
+	# A FIFO held open here, its data written before alloter starts.
+	mkfifo "$T/p"
+	exec 4<>"$T/p"
+	printf 'a\nb\n' >&4
+	run --separate-stderr alloter echo <"$T/p"
+	exec 4>&-
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$(grep -c -F -- "$hint" <<<"$stderr")" -eq 1 ]
+	printf 'x\n' >"$T/in"
+	run --separate-stderr alloter 'wc -l' <"$T/in"
+	[ "$output" = 0 ]
+	[[ $stderr == *"$hint"* ]]
+}
+
+@test "no stdin hint with -q, with an empty or /dev/null stdin, or for a template" {
+	run --separate-stderr bash -c 'printf "a\n" | "$ALLOTER" -q echo'
+	[ "$stderr" = "" ]
+	: >"$T/empty"
+	run --separate-stderr alloter echo <"$T/empty"
+	[[ $stderr != *"not read"* ]]
+	run --separate-stderr alloter echo </dev/null
+	[[ $stderr != *"not read"* ]]
+	run --separate-stderr bash -c 'printf "a\n" | "$ALLOTER" echo {}'
+	[ "$output" = a ]
+	[[ $stderr != *"not read"* ]]
+}
