@@ -191,13 +191,30 @@ static int feed_next(void *ud, struct alloter_task *task, size_t *id)
 	return ALLOTER_NEXT_TASK;
 }
 
+/* The summary's name for a job: its own name, or, for one that has none
+ * (an argument, a line, a template's), its number and its command on one
+ * line, abridged. */
+static int summary_name(const struct job *j, const char *cause, char **out)
+{
+	char cmd[64];
+	size_t n = 0;
+
+	if (j->name != j->seq_name)
+		return asprintf(out, "'%s': %s", j->name, cause);
+	for (const char *c = j->command; *c && n < sizeof cmd - 1; c++)
+		cmd[n++] = *c == '\n' || *c == '\t' || *c == '\r' ? ' ' : *c;
+	if (n == sizeof cmd - 1 && j->command[n])
+		memcpy(cmd + n - 3, "...", 3);
+	cmd[n] = '\0';
+	return asprintf(out, "%s (%s): %s", j->name, cmd, cause);
+}
+
 static void note_failure(struct run *r, const struct attempt *a)
 {
 	size_t k = r->tally.failed - 1;
 
 	if (k < FAILURES_LISTED &&
-	    asprintf(&r->tally.failures[k], "'%s': %s", a->job->name,
-	             a->verdict.cause) < 0)
+	    summary_name(a->job, a->verdict.cause, &r->tally.failures[k]) < 0)
 		r->tally.failures[k] = NULL;
 }
 
@@ -254,8 +271,13 @@ static int feed_done(void *ud, size_t id, const struct alloter_outcome *o)
 		break;
 	case VERDICT_FAILED:
 		j->state = JOB_FAILED;
-		r->tally.failed++;
-		note_failure(r, a);
+		/* Stopped by alloter, it did not fail of its own. */
+		if (strcmp(v->status, "terminated") == 0) {
+			r->tally.terminated++;
+		} else {
+			r->tally.failed++;
+			note_failure(r, a);
+		}
 		if (!r->streaming)
 			skip_dependents(r, a);
 		break;

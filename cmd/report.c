@@ -208,11 +208,12 @@ int report_close(struct report *rep, const struct run *r, int exit_status)
 	f = rep->f;
 	fprintf(f, "\n],\n\"run\": {\"start\": %.3f, \"wall_ms\": %lld, "
 	        "\"exit_status\": %d, \"tasks\": %zu, \"succeeded\": %zu, "
-	        "\"failed\": %zu, \"skipped\": %zu, \"attempts\": %zu, ",
+	        "\"failed\": %zu, \"terminated\": %zu, \"skipped\": %zu, "
+	        "\"attempts\": %zu, ",
 	        (double)r->start_ns / 1e9,
 	        (long long)((r->end_ns - r->start_ns) / 1000000), exit_status,
-	        t->succeeded + t->failed + t->skipped, t->succeeded, t->failed,
-	        t->skipped, t->attempts);
+	        t->succeeded + t->failed + t->terminated + t->skipped,
+	        t->succeeded, t->failed, t->terminated, t->skipped, t->attempts);
 	fprintf(f, "\"options\": {\"limit\": %d, \"timeout_ms\": %lld, "
 	        "\"task_timeout_ms\": %lld, \"grace_ms\": %lld, "
 	        "\"fail_fast\": %s, \"kill_others\": %s, \"output\": \"%s\", "

@@ -318,8 +318,8 @@ void reporter_summary(struct run *r, bool abandoned)
 {
 	const struct tally *t = &r->tally;
 	double secs = (double)(r->end_ns - r->start_ns) / 1e9;
-	size_t total = t->succeeded + t->failed + t->skipped;
-	char tries[48] = "";
+	size_t total = t->succeeded + t->failed + t->terminated + t->skipped;
+	char tries[48] = "", stopped[48] = "";
 
 	if (abandoned) {
 		size_t left;
@@ -334,11 +334,14 @@ void reporter_summary(struct run *r, bool abandoned)
 	if (r->set.quiet)
 		return;
 	/* Retries show as more attempts than tasks that ran. */
-	if (t->attempts > t->succeeded + t->failed)
+	if (t->attempts > t->succeeded + t->failed + t->terminated)
 		snprintf(tries, sizeof tries, " (%zu attempts)", t->attempts);
-	say(r, abandoned, false, "%zu task%s: %zu succeeded, %zu failed, %zu "
+	if (t->terminated)
+		snprintf(stopped, sizeof stopped, ", %zu terminated",
+		         t->terminated);
+	say(r, abandoned, false, "%zu task%s: %zu succeeded, %zu failed%s, %zu "
 	    "skipped%s in %.2fs", total, total == 1 ? "" : "s", t->succeeded,
-	    t->failed, t->skipped, tries, secs);
+	    t->failed, stopped, t->skipped, tries, secs);
 	for (size_t k = 0; k < t->failed && k < FAILURES_LISTED; k++)
 		if (t->failures[k])
 			say(r, abandoned, true, "failed: %s", t->failures[k]);

@@ -74,8 +74,11 @@ struct job {
  * the counts are whole even when the writing of them is not. */
 struct tally {
 	size_t succeeded, failed, skipped;
+	size_t terminated;      /* stopped by kill-others, the deadline or an
+	                           interrupt: not failed of their own */
 	size_t attempts;        /* every attempt that ran, retries included */
-	char *failures[FAILURES_LISTED]; /* "'name': cause", the first ones */
+	char *failures[FAILURES_LISTED]; /* "'name': cause" or "N (command):
+	                                    cause", the first ones */
 };
 
 struct reporter;

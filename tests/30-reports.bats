@@ -809,9 +809,11 @@ color_args=(--tag -j 1 'echo hi' 'exit 3')
 	# all after the counts, and nothing else after them
 	[ "$(cut -d: -f1 <<<"$failed" | sort -n | head -n 1)" -gt "$counts" ]
 	[ "$(sed -n "$((counts + 1)),\$p" <<<"$stderr" | grep -vc '^alloter: failed: ')" -eq 0 ]
-	grep -qx "alloter: failed: '2': exit status 3" <<<"$stderr"
-	grep -qx "alloter: failed: '3': killed by SIGKILL" <<<"$stderr"
-	grep -qx "alloter: failed: '4': timed out after 500ms" <<<"$stderr"
+	grep -qFx "alloter: failed: 2 (exit 3): exit status 3" <<<"$stderr"
+	grep -qFx 'alloter: failed: 3 (kill -KILL $$): killed by SIGKILL' <<<"$stderr"
+	cmd="exec '$SLEEP' 30"
+	[ "${#cmd}" -le 63 ] || cmd="${cmd:0:60}..."
+	grep -qFx "alloter: failed: 4 ($cmd): timed out after 500ms" <<<"$stderr"
 }
 
 @test "the summary does not list skipped tasks as failed" {
@@ -833,8 +835,33 @@ color_args=(--tag -j 1 'echo hi' 'exit 3')
 	done
 	run --separate-stderr alloter -j 8 "${cmds[@]}"
 	[ "$status" -eq 1 ]
-	[ "$(grep -c "^alloter: failed: '[0-9]*': exit status 1$" <<<"$stderr")" -eq 50 ]
+	[ "$(grep -c "^alloter: failed: [0-9]* (exit 1): exit status 1$" <<<"$stderr")" -eq 50 ]
 	[ "$(tail -n 1 <<<"$stderr")" = "alloter: failed: and 3 more" ]
+}
+
+@test "the summary names a task without a name by its number and its command, abridged to one line" {
+	long="echo $(printf 'x%.0s' $(seq 80)); exit 5"
+	run --separate-stderr alloter -j 1 "$long" $'true\nexit 6'
+	[ "$status" -eq 1 ]
+	grep -qFx "alloter: failed: 1 (${long:0:60}...): exit status 5" <<<"$stderr"
+	grep -qFx "alloter: failed: 2 (true exit 6): exit status 6" <<<"$stderr"
+}
+
+@test "tasks stopped by kill-others or the deadline count as terminated, not failed" {
+	run --separate-stderr alloter -j 3 -k "$SLEEP 30" 'sleep 0.2; exit 3' "$SLEEP 31"
+	[ "$status" -eq 1 ]
+	[[ $(summary_line "$stderr") == *"3 tasks: 0 succeeded, 1 failed, 2 terminated, 0 skipped"* ]]
+	[ "$(grep -c '^alloter: failed: ' <<<"$stderr")" -eq 1 ]
+	grep -qFx "alloter: failed: 2 (sleep 0.2; exit 3): exit status 3" <<<"$stderr"
+	run --separate-stderr alloter -j 2 -t 0.3 --report "$T/r.json" "$SLEEP 30" "$SLEEP 31"
+	[ "$status" -eq 124 ]
+	[[ $(summary_line "$stderr") == *"0 failed, 2 terminated"* ]]
+	python3 - "$T/r.json" <<-'EOF'
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	assert r["run"]["terminated"] == 2 and r["run"]["failed"] == 0, r["run"]
+	assert all(t["status"] == "terminated" for t in r["tasks"]), r["tasks"]
+	EOF
 }
 
 @test "-q leaves out the list of failed tasks with the summary" {
