@@ -85,6 +85,31 @@ static struct settings settle(const struct options *o,
 	return s;
 }
 
+/* What the command line checks for itself (options.c), checked again
+ * once a task file's output, tag and keep-order are laid under it. */
+static int check_settings(const struct settings *s,
+                          const struct alloter_taskfile *tf)
+{
+	const char *why = NULL;
+
+	if (!tf)
+		return 0;
+	if (s->output == ALLOTER_OUTPUT_RAW && s->tag)
+		why = "--tag (tag: in the task file): cannot be combined with "
+		      "raw output (-o raw, output: raw): raw output goes "
+		      "straight out, unseen, so its lines cannot be prefixed";
+	else if (s->output == ALLOTER_OUTPUT_RAW && s->keep_order)
+		why = "--keep-order: cannot be combined with raw output (-o "
+		      "raw, output: raw): use group";
+	else if (s->output == ALLOTER_OUTPUT_LINE && s->keep_order)
+		why = "--keep-order: cannot be combined with line output (-o "
+		      "line, output: line): use group";
+	if (!why)
+		return 0;
+	fprintf(stderr, "alloter: %s\n", why);
+	return 2;
+}
+
 /* Raises the descriptor limit so that the concurrency asked for can have
  * its pipes; if even the hard limit is too low, lowers the concurrency and
  * says so, rather than failing tasks halfway through a run. */
@@ -272,7 +297,8 @@ int main(int argc, char **argv)
 	 * (which streams) as a whole: a FIFO with no writer can be
 	 * interrupted. */
 	r.set = settle(&o, tf);
-	if ((status = input_set_up(&r, &o, tf)))
+	if ((status = check_settings(&r.set, tf)) ||
+	    (status = input_set_up(&r, &o, tf)))
 		goto out;
 	if ((err = signals_block())) {
 		fprintf(stderr, "alloter: cannot block signals: %s\n",

@@ -248,6 +248,27 @@ bool run_blank_line(const char *s)
 	return *s == '\0' || *s == '#';
 }
 
+/* One line per task, NAME<tab>COMMAND: a newline, carriage return or
+ * tab inside either is written as \n, \r or \t. */
+static void dry_line(const struct job *j)
+{
+	const char *s[2] = {j->name, j->command};
+
+	for (int k = 0; k < 2; k++) {
+		for (const char *c = s[k]; *c; c++) {
+			if (*c == '\n')
+				fputs("\\n", stdout);
+			else if (*c == '\r')
+				fputs("\\r", stdout);
+			else if (*c == '\t')
+				fputs("\\t", stdout);
+			else
+				putchar(*c);
+		}
+		putchar(k ? '\n' : '\t');
+	}
+}
+
 int run_dry(struct run *r)
 {
 	size_t id;
@@ -255,8 +276,7 @@ int run_dry(struct run *r)
 
 	if (!r->streaming) {
 		while (alloter_graph_next(r->graph, &id) == 0) {
-			printf("%s\t%s\n", r->jobs[id].name,
-			       r->jobs[id].command);
+			dry_line(&r->jobs[id]);
 			alloter_graph_done(r->graph, id, true);
 		}
 		return fflush(stdout) == 0 ? 0 : 1;
@@ -285,7 +305,7 @@ int run_dry(struct run *r)
 			        j->refused);
 			status = 2;
 		} else {
-			printf("%s\t%s\n", j->name, j->command);
+			dry_line(j);
 		}
 		run_free_job(j);
 	}

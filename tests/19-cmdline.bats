@@ -225,3 +225,39 @@ cpus() {
 	[ "$output" = a ]
 	[[ $stderr != *"not read"* ]]
 }
+
+@test "a task file's raw output with --tag, tag: true or --keep-order is refused, nothing run" {
+	printf 'output: raw\ntag: true\ntasks:\n  - touch ran\n' >"$T/a.yaml"
+	run --separate-stderr alloter -f "$T/a.yaml"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"cannot be combined with raw output"* ]]
+	printf 'output: raw\ntasks:\n  - touch ran\n' >"$T/b.yaml"
+	run --separate-stderr alloter -f "$T/b.yaml" --tag
+	[ "$status" -eq 2 ]
+	run --separate-stderr alloter -f "$T/b.yaml" --keep-order
+	[ "$status" -eq 2 ]
+	printf 'output: line\ntasks:\n  - touch ran\n' >"$T/c.yaml"
+	run --separate-stderr alloter -f "$T/c.yaml" --keep-order
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"cannot be combined with line output"* ]]
+	[ ! -e "$T/ran" ] && [ ! -e ran ]
+}
+
+@test "an unquoted ': ' in a run value gets a hint to quote the command" {
+	printf 'tasks:\n  - name: x\n    run: echo a: b\n' >"$T/t.yaml"
+	run --separate-stderr alloter -f "$T/t.yaml"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "$T/t.yaml:3:16: mapping values are not allowed in this context (quote a command that contains ': ')" ]
+	printf 'tasks:\n  - name: a: b\n    run: "true"\n' >"$T/u.yaml"
+	run --separate-stderr alloter -f "$T/u.yaml"
+	[ "$status" -eq 2 ]
+	[[ $stderr != *"quote a command"* ]]
+}
+
+@test "-n prints a multi-line command on one line, escaped" {
+	run --separate-stderr alloter -n $'echo a\necho\tb' 'true'
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = '1	echo a\necho\tb' ]
+	[ "${lines[1]}" = '2	true' ]
+}

@@ -213,6 +213,30 @@ static void place(const struct builder *b, size_t off, int *line, int *col)
 	}
 }
 
+/* Whether line (0-based) of the document is a task's "run:" key with a
+ * plain value: where an unquoted ': ' in a command makes libyaml see a
+ * mapping. */
+static bool run_line(const struct builder *b, size_t line)
+{
+	const char *s = b->buf, *end = b->buf + b->len;
+
+	while (line > 0 && s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+
+		if (!nl)
+			return false;
+		s = nl + 1;
+		line--;
+	}
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s < end && *s == '-')
+		for (s++; s < end && *s == ' '; s++)
+			;
+	return end - s > 5 && memcmp(s, "run:", 4) == 0 &&
+	       (s[4] == ' ' || s[4] == '\t');
+}
+
 static int yaml_error(struct builder *b, const yaml_parser_t *p)
 {
 	int line = (int)p->problem_mark.line + 1;
@@ -243,6 +267,10 @@ static int yaml_error(struct builder *b, const yaml_parser_t *p)
 			               problem, (unsigned)p->problem_value);
 		return al_diag(b->diag, line, col, "%s", problem);
 	default:
+		if (strstr(problem, "mapping values are not allowed") &&
+		    run_line(b, p->problem_mark.line))
+			return al_diag(b->diag, line, col, "%s (quote a command "
+			               "that contains ': ')", problem);
 		if (p->context)
 			return al_diag(b->diag, line, col, "%s (%s at %zu:%zu)",
 			               problem, p->context,
