@@ -415,6 +415,51 @@ int alloter_duration_parse(const char *s, int64_t *ms);
 char *alloter_duration_format(int64_t ms, char *buf, size_t len);
 
 /* ------------------------------------------------------------------------
+ * Run policies as people write them; pure functions, safe from any thread.
+ */
+/* The wait before a retry: delay_ms, times factor for each retry after
+ * the first, at most max_ms (0: no cap). */
+struct alloter_backoff {
+	int64_t delay_ms;
+	double factor;     /* 1: a fixed delay */
+	int64_t max_ms;
+};
+#define ALLOTER_BACKOFF_INIT {0, 1.0, 0}
+/* Parses "DUR[,FACTOR[,MAX]]" ("2s", "1s,2", "1s,2,30s"); a factor below 1
+ * or above 1000 is -ERANGE.  Returns 0, -EINVAL or -ERANGE. */
+int alloter_backoff_parse(const char *s, struct alloter_backoff *b);
+/* The wait in ms before retry n (1 for the first), with jitter in [-1, 1]
+ * taking off or adding up to 10 %.  Returns the wait (>= 0). */
+int64_t alloter_backoff_ms(const struct alloter_backoff *b, int n,
+                           double jitter);
+
+/* When to stop a run early, GNU parallel's --halt: after count (or
+ * percent of the total) tasks failed, succeeded or were done; SOON starts
+ * nothing new, NOW also terminates what runs. */
+enum alloter_halt_when { ALLOTER_HALT_NEVER, ALLOTER_HALT_SOON, ALLOTER_HALT_NOW };
+enum alloter_halt_why { ALLOTER_HALT_FAIL, ALLOTER_HALT_SUCCESS, ALLOTER_HALT_DONE };
+struct alloter_halt {
+	enum alloter_halt_when when;
+	enum alloter_halt_why why;
+	int64_t count;     /* N, or 0 when percent is given */
+	int percent;       /* 1..100, or 0 */
+};
+/* Parses "WHEN,WHY=N" or "WHEN,WHY=N%" (WHEN soon or now; WHY fail,
+ * success or done; N from 1, a percentage at most 100).  Returns 0,
+ * -EINVAL or -ERANGE. */
+int alloter_halt_parse(const char *s, struct alloter_halt *h);
+/* Whether h is met by these counts, out of total tasks (for a percentage;
+ * 0: not known, which a percentage never meets).  Returns true or false. */
+bool alloter_halt_reached(const struct alloter_halt *h, size_t failed,
+                          size_t succeeded, size_t total);
+/* Parses a size, "512M", "2G", "100K", "1.5T" (powers of 1024; a bare
+ * number is bytes; a trailing B is allowed).  Returns 0, -EINVAL, -ERANGE. */
+int alloter_size_parse(const char *s, int64_t *bytes);
+/* Parses a load average bound, "4" or "150%" (of the online CPUs), above 0.
+ * Returns 0, -EINVAL or -ERANGE. */
+int alloter_load_parse(const char *s, double *max);
+
+/* ------------------------------------------------------------------------
  * Dependency graph: which task may start next.
  *
  * Nodes are 0..n-1.  next() yields ready nodes in index order; a node is
