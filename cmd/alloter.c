@@ -17,6 +17,7 @@
 #include "input.h"
 #include "joblog.h"
 #include "options.h"
+#include "pacing.h"
 #include "placement.h"
 #include "progress.h"
 #include "report.h"
@@ -52,6 +53,29 @@ static void overlay(struct settings *s, int limit, int64_t timeout_ms,
 		s->output = (enum alloter_output_mode)output;
 }
 
+/* The same for the rerun and pacing policies. */
+static void overlay_policies(struct settings *s,
+                             const struct alloter_halt *halt,
+                             int64_t delay_ms, double load, int64_t memfree)
+{
+	if (delay_ms >= 0)
+		s->delay_ms = delay_ms;
+	if (load > 0)
+		s->load_max = load;
+	if (memfree >= 0)
+		s->memfree = memfree;
+	/* A halt at the first failure is fail-fast or kill-others, which
+	 * the executor does itself; any other is the feed's. */
+	if (halt->when != ALLOTER_HALT_NEVER && halt->why == ALLOTER_HALT_FAIL &&
+	    halt->count == 1) {
+		s->fail_fast = true;
+		s->kill_others = halt->when == ALLOTER_HALT_NOW;
+		s->halt = (struct alloter_halt){0};
+	} else if (halt->when != ALLOTER_HALT_NEVER) {
+		s->halt = *halt;
+	}
+}
+
 /* The command line wins over the task file, which wins over defaults. */
 static struct settings settle(const struct options *o,
                               const struct alloter_taskfile *tf)
@@ -62,6 +86,8 @@ static struct settings settle(const struct options *o,
 		.quiet = o->quiet,
 		.keep_order = o->keep_order,
 		.output = ALLOTER_OUTPUT_GROUP,
+		.retries = -1,
+		.retry_delay = ALLOTER_BACKOFF_INIT,
 	};
 
 	if (s.limit < 1)
@@ -74,6 +100,15 @@ static struct settings settle(const struct options *o,
 	}
 	overlay(&s, o->limit, o->timeout_ms, o->task_timeout_ms, o->grace_ms,
 	        o->fail_fast, o->kill_others, o->tag, o->output);
+	/* Retries and their back-off are each task's (job.c); these are
+	 * the command line's, over every task's. */
+	s.retries = o->retries;
+	if ((s.retry_delay_given = o->has_retry_delay))
+		s.retry_delay = o->retry_delay;
+	if (tf)
+		overlay_policies(&s, &tf->halt, tf->delay_ms, tf->load,
+		                 tf->memfree);
+	overlay_policies(&s, &o->halt, o->delay_ms, o->load, o->memfree);
 	if (s.kill_others)
 		s.fail_fast = true;
 	/* The library reads a zero grace as "the default"; a grace of 0 from
@@ -177,9 +212,51 @@ static int exit_status(const struct run *r, int sig, int err)
 		return 2; /* the input could not be read */
 	if (r->res.stop_reason == ALLOTER_CANCEL_TIMEOUT)
 		return 124;
+	/* A halt on success is the run's success, whatever failed before. */
+	if (r->halted && r->set.halt.why == ALLOTER_HALT_SUCCESS && !err)
+		return 0;
 	if (err || r->tally.failed)
 		return 1;
 	return 0;
+}
+
+/* Whether any start may wait for time: pacing then needs its timer. */
+static bool timed_starts(const struct run *r,
+                         const struct alloter_taskfile *tf)
+{
+	const struct settings *s = &r->set;
+
+	for (size_t i = 0; tf && i < tf->n_tasks; i++)
+		if (tf->tasks[i].has_retry_delay &&
+		    tf->tasks[i].retry_delay.delay_ms > 0)
+			return true;
+	if (tf && tf->has_retry_delay && tf->retry_delay.delay_ms > 0)
+		return true;
+	return s->delay_ms > 0 || s->retry_delay.delay_ms > 0 ||
+	       s->load_max > 0 || s->memfree > 0;
+}
+
+/* Says which --halt policy stopped the run, before the summary. */
+static void say_halt(struct run *r)
+{
+	static const char *const done[] = {"failed", "succeeded", "done"};
+	static const char *const why[] = {"fail", "success", "done"};
+	const struct alloter_halt *h = &r->set.halt;
+	char n[40], spec[24];
+
+	if (!r->halted)
+		return;
+	if (h->percent) {
+		snprintf(n, sizeof n, "%d%% of the tasks", h->percent);
+		snprintf(spec, sizeof spec, "%d%%", h->percent);
+	} else {
+		snprintf(n, sizeof n, "%lld task%s", (long long)h->count,
+		         h->count == 1 ? "" : "s");
+		snprintf(spec, sizeof spec, "%lld", (long long)h->count);
+	}
+	reporter_say(r, false, "halted: %s %s (--halt %s,%s=%s)", n,
+	             done[h->why], h->when == ALLOTER_HALT_NOW ? "now" : "soon",
+	             why[h->why], spec);
 }
 
 /* Reads -S, --hosts-file and --ssh; returns 0 or an exit status. */
@@ -261,6 +338,7 @@ int main(int argc, char **argv)
 	struct run r = {0};
 	struct hosts hosts = {0};
 	struct signals *sigs = NULL;
+	struct pacing pacing;
 	alloter_pool *pool = NULL;
 	int status, err, sig;
 	int64_t deadline_ms;
@@ -349,7 +427,13 @@ int main(int argc, char **argv)
 	}
 	if ((status = open_logs(&r, &o)))
 		goto out;
-	if ((err = signals_start(&sigs, r.root)))
+	r.total = input_total(&r);
+	if ((err = pacing_init(&pacing, run_wake_fd(&r), timed_starts(&r, tf),
+	                       r.set.delay_ms, r.set.load_max, r.set.memfree)))
+		goto fail;
+	r.pacing = &pacing;
+	if ((err = pacing_start(&pacing)) ||
+	    (err = signals_start(&sigs, r.root)))
 		goto fail;
 	if ((err = reporter_start(&r.reporter, &r))) {
 		signals_stop(sigs);
@@ -359,7 +443,7 @@ int main(int argc, char **argv)
 		say_stderr(r.out, "no host can be reached; every task will "
 		           "fail");
 	if (o.progress &&
-	    (err = progress_start(&r.progress, r.out, input_total(&r))))
+	    (err = progress_start(&r.progress, r.out, r.total)))
 		fprintf(stderr, "alloter: --progress: %s\n", strerror(-err));
 
 	deadline_ms = r.set.timeout_ms ? clock_mono_ms() + r.set.timeout_ms : 0;
@@ -401,9 +485,10 @@ int main(int argc, char **argv)
 		if (status == 0)
 			status = 1;
 	}
+	say_halt(&r);
+	input_none(&r);
 	if (status != 141)
 		reporter_summary(&r, false);
-	input_none(&r);
 	if ((err = joblog_close(r.joblog)))
 		fprintf(stderr, "alloter: --joblog: %s\n", strerror(-err));
 	if ((err = report_close(r.report, &r, status)))
@@ -416,6 +501,8 @@ fail:
 out:
 	reporter_free(r.reporter);
 	alloter_pool_free(pool);
+	if (r.pacing)
+		pacing_free(r.pacing);
 	run_free(&r);
 	alloter_output_free(r.out);
 	alloter_cancel_free(r.root);

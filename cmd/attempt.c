@@ -12,6 +12,7 @@
 
 #include "attempt.h"
 #include "clock.h"
+#include "pacing.h"
 #include "remote.h"
 
 /* The ssh side: the wrapper on ssh's command line, the command and its
@@ -94,6 +95,8 @@ struct attempt *attempt_new(const struct run *r, struct job *j,
 		.output = r->out,
 	};
 	a->call.proc = &a->proc;
+	if (r->pacing->memfree > 0)
+		a->pacing = r->pacing;
 	if (j->refused)
 		a->refused = j->refused;
 	else if (r->hosts && !h)
@@ -141,10 +144,31 @@ static int paced_task(void *arg, alloter_cancel *cancel)
 	return ret;
 }
 
+/* An attempt that --memfree may take back: its own cancel handle, under
+ * the executor's, is listed with the memory watch while it runs. */
+static int watched_task(void *arg, alloter_cancel *cancel)
+{
+	struct attempt *a = arg;
+	struct pacing_entry e;
+	alloter_cancel *own;
+	int ret, err;
+
+	if ((err = alloter_cancel_new(&own, cancel)))
+		return err;
+	pacing_enter(a->pacing, &e, own);
+	ret = a->host && !a->host->local ? paced_task(a, own)
+	                                 : alloter_proc_task(&a->call, own);
+	pacing_leave(a->pacing, &e);
+	alloter_cancel_free(own);
+	return ret;
+}
+
 struct alloter_task attempt_task(struct attempt *a)
 {
 	if (a->refused || a->setup_err)
 		return (struct alloter_task){failing_task, a};
+	if (a->pacing)
+		return (struct alloter_task){watched_task, a};
 	if (a->host && !a->host->local)
 		return (struct alloter_task){paced_task, a};
 	return (struct alloter_task){alloter_proc_task, &a->call};

@@ -15,6 +15,7 @@
 #include "attempt.h"
 #include "clock.h"
 #include "feed.h"
+#include "pacing.h"
 #include "placement.h"
 #include "progress.h"
 #include "reporter.h"
@@ -124,12 +125,14 @@ static void note_progress(struct run *r)
 }
 
 /* The next job that can start now, from the ring, then the source; or
- * NULL with *why.  Jobs whose hosts are all busy are set aside, and go
- * back to the front of the ring in their order. */
+ * NULL with *why.  Jobs whose hosts are all busy, or whose retry waits
+ * for its back-off, are set aside, and go back to the front of the ring
+ * in their order; the timer wakes the feed for the first back-off. */
 static struct job *take_next(struct run *r, struct host **h, int *why)
 {
 	struct job *park[PARKED_MAX], *j = NULL;
 	size_t n_park = 0;
+	int64_t now = 0, wake = 0;
 
 	if (!placement_slot_free(r, NULL, h)) {
 		*why = ALLOTER_NEXT_BUSY;
@@ -148,14 +151,24 @@ static struct job *take_next(struct run *r, struct host **h, int *why)
 			if (n)
 				break;
 		}
-		if (placement_slot_free(r, j, h))
+		if (j->not_before_ms && !now)
+			now = clock_mono_ms();
+		if (j->not_before_ms > now) {
+			if (!wake || j->not_before_ms < wake)
+				wake = j->not_before_ms;
+		} else if (placement_slot_free(r, j, h)) {
 			break;
+		}
 		park[n_park++] = j;
 		j = NULL;
 		if (n_park == PARKED_MAX) {
 			*why = ALLOTER_NEXT_BUSY;
 			break;
 		}
+	}
+	if (!j && wake) {
+		pacing_wake_at(r->pacing, wake);
+		*why = ALLOTER_NEXT_WAIT;
 	}
 	while (n_park > 0)
 		ring_push_front(r, park[--n_park]);
@@ -170,6 +183,9 @@ static int feed_next(void *ud, struct alloter_task *task, size_t *id)
 	struct job *j;
 	int why = ALLOTER_NEXT_TASK, err;
 
+	pacing_drain(r->pacing);
+	if (r->halted)
+		return r->running ? ALLOTER_NEXT_BUSY : ALLOTER_NEXT_END;
 	/* Every job that is running or waiting may come back, and so may
 	 * the one about to start. */
 	if ((err = ring_reserve(r, r->streaming ? r->running + r->ring_len + 1
@@ -177,11 +193,18 @@ static int feed_next(void *ud, struct alloter_task *task, size_t *id)
 		return err;
 	if (!(j = take_next(r, &h, &why)))
 		return why;
+	/* --delay, --load, --memfree: the job waits at the front, holding
+	 * no slot, until the timer says to ask again. */
+	if (!pacing_may_start(r->pacing, clock_mono_ms())) {
+		ring_push_front(r, j);
+		return ALLOTER_NEXT_WAIT;
+	}
 	if (!(a = attempt_new(r, j, h, j->attempts + 1, slot_take(r)))) {
 		ring_push_front(r, j);
 		return -ENOMEM;
 	}
 	a->start_at_ms = placement_take(r, h);
+	pacing_started(r->pacing, clock_mono_ms());
 	j->attempts++;
 	j->state = JOB_RUNNING;
 	r->running++;
@@ -239,6 +262,40 @@ static void skip_dependents(struct run *r, struct attempt *a)
 	}
 }
 
+/* A retry's wait, --retry-delay with its jitter; the job waits in the
+ * ring, holding no slot. */
+static void back_off(struct run *r, struct job *j, int number)
+{
+	double jitter;
+
+	if (!j->retry_delay || j->retry_delay->delay_ms <= 0)
+		return;
+	/* xorshift: a fair spread of the retries is all that is asked. */
+	r->rng ^= r->rng << 13;
+	r->rng ^= r->rng >> 7;
+	r->rng ^= r->rng << 17;
+	jitter = (double)(r->rng % 2001) / 1000 - 1;
+	j->not_before_ms = clock_mono_ms() +
+	                   alloter_backoff_ms(j->retry_delay, number, jitter);
+}
+
+/* --halt: once met, nothing new starts; with now, the running tasks are
+ * terminated too.  A percentage counts against the tasks known: all of
+ * them, or, streamed, those read so far. */
+static void check_halt(struct run *r)
+{
+	const struct alloter_halt *h = &r->set.halt;
+	size_t total = r->total ? r->total : r->streaming ? r->seq : r->n_jobs;
+
+	if (r->halted || h->when == ALLOTER_HALT_NEVER ||
+	    !alloter_halt_reached(h, r->tally.failed, r->tally.succeeded,
+	                          total))
+		return;
+	r->halted = true;
+	if (h->when == ALLOTER_HALT_NOW)
+		alloter_cancel_fire(r->root, CANCEL_HALT);
+}
+
 static int feed_done(void *ud, size_t id, const struct alloter_outcome *o)
 {
 	struct run *r = ud;
@@ -258,6 +315,12 @@ static int feed_done(void *ud, size_t id, const struct alloter_outcome *o)
 		j->attempts--; /* it did not count */
 		/* fall through */
 	case VERDICT_RETRY:
+		if (v->taken_back) {
+			j->taken_back++;
+			j->attempts--; /* not the task's failure */
+		} else if (v->kind == VERDICT_RETRY) {
+			back_off(r, j, a->number);
+		}
 		j->state = JOB_PENDING;
 		ring_push(r, j);
 		ret = ALLOTER_RETRY;
@@ -282,6 +345,7 @@ static int feed_done(void *ud, size_t id, const struct alloter_outcome *o)
 			skip_dependents(r, a);
 		break;
 	}
+	check_halt(r);
 	note_progress(r);
 	reporter_post(r->reporter, a);
 	return ret;
@@ -299,7 +363,7 @@ int feed_run(struct run *r, alloter_pool *pool)
 	struct alloter_feed feed = {
 		.next = feed_next,
 		.done = feed_done,
-		.wake_fd = run_wake_fd(r),
+		.wake_fd = pacing_fd(r->pacing),
 		.ud = r,
 	};
 	int err;

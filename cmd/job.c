@@ -26,6 +26,8 @@ static void job_describe(const struct run *r, struct job *j, size_t index,
 	j->command = command;
 	j->env = env;
 	j->timeout_ms = r->set.task_timeout_ms;
+	j->retries = r->set.retries > 0 ? r->set.retries : 0;
+	j->retry_delay = &r->set.retry_delay;
 }
 
 /* The shell would search the task's own PATH: only it can run a command
@@ -80,7 +82,16 @@ int run_from_taskfile(struct run *r, const struct alloter_taskfile *tf)
 
 		if ((err = job_init(r, j, i + 1, d->name, d->run, d->env)))
 			return err;
-		j->retries = d->retries;
+		/* The command line's, then the task's own, then the
+		 * file's for every task. */
+		if (r->set.retries < 0)
+			j->retries = d->has_retries   ? d->retries
+			             : tf->retries > 0 ? tf->retries
+			                               : 0;
+		if (!r->set.retry_delay_given && d->has_retry_delay)
+			j->retry_delay = &d->retry_delay;
+		else if (!r->set.retry_delay_given && tf->has_retry_delay)
+			j->retry_delay = &tf->retry_delay;
 		j->pins = d->hosts;
 		j->cwd = d->cwd;
 		if (d->timeout_ms >= 0)

@@ -40,6 +40,21 @@ static const char usage_text[] =
 	"  -k, --kill-others      after a failure, terminate the running tasks\n"
 	"                         too (implies --fail-fast)\n"
 	"  -g, --grace DUR        SIGTERM to SIGKILL when terminating (default 2s)\n"
+	"      --halt WHEN,WHY=N  stop early: WHEN soon (start nothing new) or now\n"
+	"                         (terminate too), WHY fail, success or done, N a\n"
+	"                         count or N% of the tasks; -x is soon,fail=1,\n"
+	"                         -k is now,fail=1\n"
+	"  -r, --retries N        run a failed task up to N more times\n"
+	"      --retry-delay DUR[,FACTOR[,MAX]]\n"
+	"                         wait before each retry (2s; 1s,2; 1s,2,30s)\n"
+	"      --resume FILE      skip the tasks a job log shows succeeded; log on\n"
+	"      --resume-failed FILE\n"
+	"                         run again only the tasks the log shows failed\n"
+	"      --delay DUR        at least DUR between two task starts\n"
+	"      --load N           start tasks only while the load average is under\n"
+	"                         N (or N% of the CPUs)\n"
+	"      --memfree SIZE     start tasks only while this much memory is free\n"
+	"                         (512M, 2G)\n"
 	"  -o, --output MODE      group (default), line or raw\n"
 	"      --tag              prefix output lines with the task name and a tab\n"
 	"  -f, --file FILE        run the tasks of a YAML task file (- for stdin)\n"
@@ -100,10 +115,9 @@ static const struct {
 	{"-P", "xargs' -P is -j here"},
 	{"--max-procs", "xargs' --max-procs is -j here"},
 	{"--jobs", "GNU parallel's --jobs is -j or --limit here"},
-	{"--halt", "GNU parallel's --halt soon,fail=1 is -x here, and "
-	           "--halt now,fail=1 is -k"},
-	{"--halt-on-error", "GNU parallel's --halt-on-error 1 is -x here, "
-	                    "and --halt-on-error 2 is -k"},
+	{"--halt-on-error", "GNU parallel's --halt-on-error 1 is --halt "
+	                    "soon,fail=1 (-x) here, and --halt-on-error 2 is "
+	                    "--halt now,fail=1 (-k)"},
 	{"-u", "GNU parallel's -u is -o raw here"},
 	{"--ungroup", "GNU parallel's --ungroup is -o raw here"},
 	{"--line-buffer", "GNU parallel's --line-buffer is -o line here"},
@@ -116,12 +130,9 @@ static const struct {
 	{"--slf", "GNU parallel's --slf is --hosts-file here"},
 	{"--eta", "GNU parallel's --eta is --progress here"},
 	{"--bar", "GNU parallel's --bar is --progress here"},
-	{"--retries", "GNU parallel's --retries is the task file's retries "
-	              "key here"},
 	{"--workdir", "GNU parallel's --workdir is the task file's cwd key "
 	              "here"},
 	{"--wd", "GNU parallel's --wd is the task file's cwd key here"},
-	{"-r", "xargs' -r is the default here: no input runs nothing"},
 	{"--no-run-if-empty", "xargs' --no-run-if-empty is the default here: "
 	                      "no input runs nothing"},
 	{"-i", "xargs' -i is -I {} here"},
@@ -137,10 +148,7 @@ static const struct {
 	              "yet"},
 	{"--results", "GNU parallel's --results is not supported yet (see "
 	              "--joblog and --report)"},
-	{"--delay", "GNU parallel's --delay is not supported yet"},
 	{"--pipe", "GNU parallel's --pipe is not supported yet"},
-	{"--load", "GNU parallel's --load is not supported yet"},
-	{"--memfree", "GNU parallel's --memfree is not supported yet"},
 };
 
 /* Reports an option that getopt_long did not take: arg is the word it was
@@ -272,7 +280,8 @@ static int check_combinations(const struct options *o)
 enum {
 	OPT_TAG = 256, OPT_KEEP_ORDER, OPT_SHELL_ALWAYS, OPT_JOBLOG, OPT_REPORT,
 	OPT_PROGRESS, OPT_COLOR, OPT_HOSTS_FILE, OPT_SSH, OPT_COLSEP,
-	OPT_TAGSTRING,
+	OPT_TAGSTRING, OPT_HALT, OPT_RETRY_DELAY, OPT_RESUME, OPT_RESUME_FAILED,
+	OPT_DELAY, OPT_LOAD, OPT_MEMFREE,
 };
 
 bool options_template(const struct options *o)
@@ -287,19 +296,54 @@ void options_free(struct options *o)
 	o->arg_files = NULL;
 }
 
-/* -N: a count of arguments from 1. */
-static int parse_count(const char *opt, const char *s, int *out)
+/* A whole number from min to LIMIT_MAX (-N, -r). */
+static int parse_count(const char *opt, const char *s, int min, int *out)
 {
 	long long n = 0;
 	const char *p = s;
 
 	for (; *p >= '0' && *p <= '9' && n <= LIMIT_MAX; p++)
 		n = n * 10 + (*p - '0');
-	if (p == s || *p || n < 1 || n > LIMIT_MAX)
+	if (p == s || *p || n < min || n > LIMIT_MAX)
 		return usage_error("%s: invalid value '%s' (want a whole number "
-		                   "from 1 to %d)", opt, s, LIMIT_MAX);
+		                   "from %d to %d)", opt, s, min, LIMIT_MAX);
 	*out = (int)n;
 	return 0;
+}
+
+/* The policies' values, each with what it wants in the message. */
+static int parse_policy(int opt, const char *s, struct options *o)
+{
+	switch (opt) {
+	case OPT_HALT:
+		if (alloter_halt_parse(s, &o->halt))
+			return usage_error("--halt: invalid value '%s' (want "
+			                   "WHEN,WHY=N: WHEN soon or now, WHY "
+			                   "fail, success or done, N from 1 or a "
+			                   "percentage from 1%% to 100%%)", s);
+		return 0;
+	case OPT_RETRY_DELAY:
+		if (alloter_backoff_parse(s, &o->retry_delay))
+			return usage_error("--retry-delay: invalid value '%s' "
+			                   "(want DUR[,FACTOR[,MAX]], as 2s, 1s,2 "
+			                   "or 1s,2,30s, FACTOR from 1 to 1000)", s);
+		o->has_retry_delay = true;
+		return 0;
+	case OPT_DELAY:
+		return parse_duration("--delay", s, &o->delay_ms);
+	case OPT_LOAD:
+		if (alloter_load_parse(s, &o->load))
+			return usage_error("--load: invalid value '%s' (want a "
+			                   "load average above 0, as 4 or 2.5, or "
+			                   "a share of the CPUs, as 150%%)", s);
+		return 0;
+	default: /* OPT_MEMFREE */
+		if (alloter_size_parse(s, &o->memfree))
+			return usage_error("--memfree: invalid size '%s' (want a "
+			                   "number of bytes, or one with K, M, G "
+			                   "or T, as 512M or 2G)", s);
+		return 0;
+	}
 }
 
 static int parse(struct options *o, int argc, char **argv)
@@ -334,6 +378,14 @@ static int parse(struct options *o, int argc, char **argv)
 		{"max-args", required_argument, NULL, 'N'},
 		{"replace", required_argument, NULL, 'I'},
 		{"tagstring", required_argument, NULL, OPT_TAGSTRING},
+		{"retries", required_argument, NULL, 'r'},
+		{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+		{"halt", required_argument, NULL, OPT_HALT},
+		{"resume", required_argument, NULL, OPT_RESUME},
+		{"resume-failed", required_argument, NULL, OPT_RESUME_FAILED},
+		{"delay", required_argument, NULL, OPT_DELAY},
+		{"load", required_argument, NULL, OPT_LOAD},
+		{"memfree", required_argument, NULL, OPT_MEMFREE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -343,7 +395,8 @@ static int parse(struct options *o, int argc, char **argv)
 	*o = (struct options){.limit = -1, .timeout_ms = -1,
 	                      .task_timeout_ms = -1, .grace_ms = -1,
 	                      .fail_fast = -1, .kill_others = -1, .tag = -1,
-	                      .output = -1};
+	                      .output = -1, .retries = -1, .delay_ms = -1,
+	                      .load = -1, .memfree = -1};
 	if (!(o->arg_files = calloc((size_t)argc + 1, sizeof *o->arg_files))) {
 		perror("alloter");
 		return 2;
@@ -355,7 +408,7 @@ static int parse(struct options *o, int argc, char **argv)
 	 * that whatever POSIXLY_CORRECT says; ':' reports a missing value
 	 * apart from an unknown option. */
 	while (r == 0 &&
-	       (c = getopt_long(argc, argv, "+:j:t:T:xkg:o:f:nqhVS:a:0N:I:", longs,
+	       (c = getopt_long(argc, argv, "+:j:t:T:xkg:o:f:nqhVS:a:0N:I:r:", longs,
 	                        NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -417,7 +470,27 @@ static int parse(struct options *o, int argc, char **argv)
 			o->colsep = optarg;
 			break;
 		case 'N':
-			r = parse_count("--max-args", optarg, &o->max_args);
+			r = parse_count("--max-args", optarg, 1, &o->max_args);
+			break;
+		case 'r':
+			r = parse_count("--retries", optarg, 0, &o->retries);
+			break;
+		case OPT_HALT:
+		case OPT_RETRY_DELAY:
+		case OPT_DELAY:
+		case OPT_LOAD:
+		case OPT_MEMFREE:
+			r = parse_policy(c, optarg, o);
+			break;
+		case OPT_RESUME:
+		case OPT_RESUME_FAILED:
+			if (o->resume)
+				return usage_error("--resume and --resume-failed: "
+				                   "give one of them, once");
+			if (!*optarg)
+				return usage_error("--resume: empty file name");
+			o->resume = optarg;
+			o->resume_failed = c == OPT_RESUME_FAILED;
 			break;
 		case 'I':
 			if (!*optarg)

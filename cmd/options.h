@@ -24,6 +24,16 @@ struct options {
 	const char *hosts;    /* -S LIST */
 	const char *hosts_file;
 	const char *ssh;      /* --ssh CMD */
+	/* Rerun and pacing policies (-1 or NULL: not given): */
+	int retries;          /* -r */
+	struct alloter_backoff retry_delay;
+	bool has_retry_delay;
+	struct alloter_halt halt;  /* when == NEVER: not given */
+	int64_t delay_ms;
+	double load;          /* --load, or -1 */
+	int64_t memfree;      /* --memfree bytes, or -1 */
+	const char *resume;   /* --resume or --resume-failed FILE */
+	bool resume_failed;
 	/* Templates and their arguments (template.h, argsource.h): */
 	char **arg_files;     /* -a FILE, in order */
 	size_t n_arg_files;

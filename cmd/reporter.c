@@ -116,9 +116,13 @@ static void report_attempt(struct run *r, struct attempt *a)
 			             v->moved_why);
 		return;
 	case VERDICT_RETRY:
-		reporter_say(r, true, "task '%s': %s (attempt %d of %d; "
-		             "retrying)", j->name, v->cause, a->number,
-		             j->retries + 1);
+		if (v->taken_back)
+			reporter_say(r, true, "task '%s': %s; queued again",
+			             j->name, v->cause);
+		else
+			reporter_say(r, true, "task '%s': %s (attempt %d of %d; "
+			             "retrying)", j->name, v->cause, a->number,
+			             j->retries + 1);
 		return;
 	case VERDICT_FAILED:
 		reporter_say(r, true, "task '%s': %s", j->name, v->cause);
@@ -143,7 +147,8 @@ static void report_leftovers(struct run *r)
 {
 	int stop = r->res.stop_reason;
 	const char *why = stop == ALLOTER_CANCEL_TIMEOUT ? "timeout"
-	                  : stop > ALLOTER_CANCEL_USER   ? "interrupted"
+	                  : cancel_is_signal(stop)       ? "interrupted"
+	                  : stop == CANCEL_HALT          ? "halt"
 	                                                 : "fail_fast";
 
 	for (size_t k = 0; k < r->n_jobs; k++) {

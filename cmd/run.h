@@ -30,7 +30,25 @@ struct settings {
 	bool direct;           /* exec plain commands without the shell */
 	enum alloter_output_mode output;
 	const char *shell;     /* NULL: /bin/sh */
+	/* Rerun and pacing policies (pacing.h): */
+	int retries;           /* -r over every task's own; -1: theirs */
+	struct alloter_backoff retry_delay; /* --retry-delay, if given: */
+	bool retry_delay_given;
+	struct alloter_halt halt; /* beyond what fail_fast and kill_others
+	                             ask; when NEVER: none */
+	int64_t delay_ms;
+	double load_max;       /* 0: not watched */
+	int64_t memfree;       /* bytes; 0: not watched */
 };
+
+/* Why alloter cancels tasks itself; interrupts are ALLOTER_CANCEL_USER plus
+ * the signal's number (signals.h). */
+#define CANCEL_HALT (ALLOTER_CANCEL_USER + 128)   /* --halt now */
+#define CANCEL_MEMORY (ALLOTER_CANCEL_USER + 129) /* --memfree took it back */
+static inline bool cancel_is_signal(int reason)
+{
+	return reason > ALLOTER_CANCEL_USER && reason < CANCEL_HALT;
+}
 
 enum job_state {
 	JOB_PENDING = 0,
@@ -54,6 +72,7 @@ struct job {
 	const char *cwd;
 	int64_t timeout_ms;     /* 0: none */
 	int retries;
+	const struct alloter_backoff *retry_delay;
 	char **pins;            /* the hosts it may use (task file), or NULL */
 	const char *refused;    /* why it must not run at all, or NULL */
 	bool streamed;          /* made from a line; freed once reported */
@@ -64,6 +83,8 @@ struct job {
 	/* Its standing in the run, kept by feed.c under the batch lock: */
 	enum job_state state;
 	int attempts;           /* attempts started and counted */
+	int taken_back;         /* by --memfree */
+	int64_t not_before_ms;  /* a retry's back-off: no start before */
 	struct job *skip_next;  /* the others a failure skipped, in a chain
 	                           from the failed attempt (attempt.h) */
 };
@@ -82,6 +103,7 @@ struct tally {
 };
 
 struct reporter;
+struct pacing;
 struct joblog;
 struct report;
 struct progress;
@@ -111,6 +133,10 @@ struct run {
 	size_t ring_cap, ring_head, ring_len;
 	size_t running;         /* attempts under way */
 	struct tally tally;
+	struct pacing *pacing;
+	bool halted;            /* --halt was met: start nothing new */
+	uint64_t rng;           /* the retries' jitter (feed.c) */
+	size_t total;           /* how many tasks, when known ahead; 0: not */
 	/* Where it is told (reporter.c does every write): */
 	struct reporter *reporter;
 	struct joblog *joblog;

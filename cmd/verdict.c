@@ -18,7 +18,18 @@ static void describe(const struct attempt *a,
                      size_t len)
 {
 	if (res->status == ALLOTER_PROC_TERMINATED &&
-	    res->cancel_reason > ALLOTER_CANCEL_USER) {
+	    res->cancel_reason == CANCEL_HALT) {
+		snprintf(buf, len, "terminated: the --halt policy was met");
+		return;
+	}
+	if (res->status == ALLOTER_PROC_TERMINATED &&
+	    res->cancel_reason == CANCEL_MEMORY) {
+		snprintf(buf, len, "terminated: free memory fell below half of "
+		         "--memfree");
+		return;
+	}
+	if (res->status == ALLOTER_PROC_TERMINATED &&
+	    cancel_is_signal(res->cancel_reason)) {
 		const char *sig = sigabbrev_np(res->cancel_reason -
 		                               ALLOTER_CANCEL_USER);
 		snprintf(buf, len, "terminated: alloter was interrupted by "
@@ -117,6 +128,15 @@ void verdict_make(struct verdict *v, const struct attempt *a,
 	}
 	if (ok)
 		v->kind = VERDICT_SUCCEEDED;
+	/* Taken back for memory: queued again, a bounded number of times
+	 * (its retries, at least once), without counting as its failure. */
+	else if (res.status == ALLOTER_PROC_TERMINATED &&
+	         res.cancel_reason == CANCEL_MEMORY &&
+	         a->job->taken_back < (a->job->retries > 0 ? a->job->retries
+	                                                   : 1)) {
+		v->kind = VERDICT_RETRY;
+		v->taken_back = true;
+	}
 	/* Being terminated from outside (kill-others, the overall deadline,
 	 * an interrupt) is not the task's failure: running it again would
 	 * defy the stop. */

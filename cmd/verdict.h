@@ -38,6 +38,7 @@ struct verdict {
 	const char *host;     /* the host's name, ":" for here */
 	const char *command;  /* what ran (the attempt's own with {%}) */
 	char moved_why[256];  /* MOVED: what ssh said */
+	bool taken_back;      /* RETRY: --memfree took it back; not a failure */
 };
 
 /* Decides a's verdict from its raw result and the executor's outcome o;

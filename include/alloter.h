@@ -507,10 +507,13 @@ struct alloter_taskdef {
 	size_t n_needs;
 	int64_t timeout_ms;/* -1: not set */
 	int retries;       /* 0: none */
+	bool has_retries;  /* retries: given, over the top-level one */
 	char **env;        /* NAME=value, NULL-ended; file-level env first */
 	char *cwd;         /* resolved against the file's folder; NULL: none */
 	char **hosts;      /* host: or hosts: the hosts it may run on, as
 	                      written; NULL-ended, or NULL for any */
+	struct alloter_backoff retry_delay; /* retry_delay:, if has_... */
+	bool has_retry_delay;
 	int line, col;     /* where the task is defined */
 };
 
@@ -522,6 +525,14 @@ struct alloter_taskfile {
 	int output;                      /* -1 or an alloter_output_mode */
 	char *shell;
 	char **hosts;                    /* hosts: entries, NULL-ended; or NULL */
+	/* Rerun and pacing policies; -1 (or has_... false): not given. */
+	int retries;                     /* for tasks without their own */
+	struct alloter_backoff retry_delay;
+	bool has_retry_delay;
+	struct alloter_halt halt;        /* when NEVER: not given */
+	int64_t delay_ms;
+	double load;
+	int64_t memfree;
 	struct alloter_taskdef *tasks;
 	size_t n_tasks;
 };

@@ -17,18 +17,20 @@
 
 enum top_key {
 	K_LIMIT, K_TIMEOUT, K_TASK_TIMEOUT, K_FAIL_FAST, K_KILL_OTHERS,
-	K_GRACE, K_OUTPUT, K_TAG, K_SHELL, K_ENV, K_TASKS, K_HOSTS, N_TOP
+	K_GRACE, K_OUTPUT, K_TAG, K_SHELL, K_ENV, K_TASKS, K_HOSTS, K_RETRIES,
+	K_RETRY_DELAY, K_HALT, K_DELAY, K_LOAD, K_MEMFREE, N_TOP
 };
 static const char *const top_keys[N_TOP] = {
 	"limit", "timeout", "task_timeout", "fail_fast", "kill_others",
-	"grace", "output", "tag", "shell", "env", "tasks", "hosts",
+	"grace", "output", "tag", "shell", "env", "tasks", "hosts", "retries",
+	"retry_delay", "halt", "delay", "load", "memfree",
 };
 
 enum task_key { T_NAME, T_RUN, T_NEEDS, T_TIMEOUT, T_RETRIES, T_ENV, T_CWD,
-	        T_HOST, T_HOSTS, T_MATRIX, N_TASK };
+	        T_HOST, T_HOSTS, T_MATRIX, T_RETRY_DELAY, N_TASK };
 static const char *const task_keys[N_TASK] = {
 	"name", "run", "needs", "timeout", "retries", "env", "cwd", "host",
-	"hosts", "matrix",
+	"hosts", "matrix", "retry_delay",
 };
 
 /* More attempts than anyone waits for; it keeps counts far from overflow. */
@@ -225,6 +227,41 @@ static int task_cwd(struct ctx *c, struct alloter_taskdef *t, uint32_t v,
 	return r;
 }
 
+/* The policies' keys: a scalar that the library's parser takes, or an
+ * error that says what is wanted. */
+static int policy(struct ctx *c, uint32_t v, const char *key, void *out)
+{
+	static const struct {
+		const char *key, *want;
+	} wants[] = {
+		{"retry_delay", "DUR[,FACTOR[,MAX]], as 2s, 1s,2 or 1s,2,30s"},
+		{"halt", "WHEN,WHY=N, as now,fail=1 or soon,fail=20%"},
+		{"load", "a load average above 0, or a share of the CPUs, as 150%"},
+		{"memfree", "a size, as 512M or 2G"},
+	};
+	const char *s, *want = "";
+	char q[64];
+	int r = al_yscalar(&c->y, v, key, "a value", &s);
+
+	if (r)
+		return r;
+	for (size_t i = 0; i < sizeof wants / sizeof *wants; i++)
+		if (!strcmp(key, wants[i].key))
+			want = wants[i].want;
+	if (!strcmp(key, "retry_delay"))
+		r = alloter_backoff_parse(s, out);
+	else if (!strcmp(key, "halt"))
+		r = alloter_halt_parse(s, out);
+	else if (!strcmp(key, "load"))
+		r = alloter_load_parse(s, out);
+	else
+		r = alloter_size_parse(s, out);
+	if (r)
+		return al_yfail(&c->y, v, "%s: invalid value '%s' (want %s)", key,
+		                al_yquote(s, q, sizeof q), want);
+	return 0;
+}
+
 /* A string or a list of strings (hosts), as a NULL-ended array. */
 static int string_list(struct ctx *c, uint32_t v, const char *key,
                        char ***out)
@@ -374,9 +411,16 @@ static int task(struct ctx *c, size_t i, uint32_t node, uint32_t key,
 	if (val[T_RETRIES] != AL_YNONE &&
 	    (r = al_ywhole(&c->y, val[T_RETRIES], "retries", &t->retries)))
 		return r;
+	t->has_retries = val[T_RETRIES] != AL_YNONE;
 	if (t->retries > MAX_RETRIES)
 		return al_yfail(&c->y, val[T_RETRIES], "retries: at most %d, got "
 		                "%d", MAX_RETRIES, t->retries);
+	if (val[T_RETRY_DELAY] != AL_YNONE) {
+		if ((r = policy(c, val[T_RETRY_DELAY], "retry_delay",
+		                &t->retry_delay)))
+			return r;
+		t->has_retry_delay = true;
+	}
 	r = task_env(c, t, val[T_ENV], m);
 	if (!r && val[T_CWD] != AL_YNONE)
 		r = task_cwd(c, t, val[T_CWD], m);
@@ -736,6 +780,18 @@ static int top(struct ctx *c, uint32_t root)
 	                        &tf->shell));
 	SET(K_ENV, env_map(c, val[K_ENV], &c->file_env));
 	SET(K_HOSTS, string_list(c, val[K_HOSTS], "hosts", &tf->hosts));
+	SET(K_RETRIES, al_ywhole(&c->y, val[K_RETRIES], "retries",
+	                         &tf->retries));
+	if (tf->retries > MAX_RETRIES)
+		return al_yfail(&c->y, val[K_RETRIES], "retries: at most %d, got "
+		                "%d", MAX_RETRIES, tf->retries);
+	SET(K_RETRY_DELAY, policy(c, val[K_RETRY_DELAY], "retry_delay",
+	                          &tf->retry_delay));
+	tf->has_retry_delay = val[K_RETRY_DELAY] != AL_YNONE;
+	SET(K_HALT, policy(c, val[K_HALT], "halt", &tf->halt));
+	SET(K_DELAY, al_yduration(&c->y, val[K_DELAY], "delay", &tf->delay_ms));
+	SET(K_LOAD, policy(c, val[K_LOAD], "load", &tf->load));
+	SET(K_MEMFREE, policy(c, val[K_MEMFREE], "memfree", &tf->memfree));
 #undef SET
 	if (val[K_TASKS] == AL_YNONE)
 		return al_yfail(&c->y, root, "no tasks");
@@ -767,6 +823,9 @@ int alloter_taskfile_parse(const char *buf, size_t len, const char *name,
 	tf->limit = tf->fail_fast = tf->kill_others = tf->tag = -1;
 	tf->output = -1;
 	tf->timeout_ms = tf->task_timeout_ms = tf->grace_ms = -1;
+	tf->retries = -1;
+	tf->delay_ms = tf->memfree = -1;
+	tf->load = -1;
 	c.tf = tf;
 	r = al_ydoc_load(&doc, buf, len, diag);
 	/* An empty file still gets a place, 1:1, like any other error. */
