@@ -16,6 +16,7 @@
 #include "hosts.h"
 #include "joblog.h"
 #include "options.h"
+#include "outfile.h"
 #include "placement.h"
 #include "progress.h"
 #include "report.h"
@@ -210,22 +211,38 @@ static void say_stderr(void *ud, const char *msg)
 	alloter_output_write(ud, 2, "\n", 1);
 }
 
-/* Opens what --joblog and --report ask for; returns 0 or an exit status. */
+/* Opens what --joblog and --report ask for, before anything runs;
+ * returns 0 or an exit status. */
 static int open_logs(struct run *r, const struct options *o)
 {
-	int err;
+	const char *what = "--joblog", *path = o->joblog;
+	int err = 0, sig = 0, status = 2;
 
-	if (o->joblog && (err = joblog_open(&r->joblog, o->joblog))) {
-		fprintf(stderr, "alloter: --joblog '%s': %s\n", o->joblog,
-		        strerror(-err));
+	/* Before either is opened: the job log truncates its file. */
+	if (o->joblog && o->report && outfile_same(o->joblog, o->report)) {
+		fprintf(stderr, "alloter: --joblog '%s' and --report '%s' name "
+		        "the same file\n", o->joblog, o->report);
 		return 2;
 	}
-	if (o->report && (err = report_open(&r->report, o->report))) {
-		fprintf(stderr, "alloter: --report '%s': %s\n", o->report,
-		        strerror(-err));
-		return 2;
+	if (o->joblog)
+		err = joblog_open(&r->joblog, o->joblog, r->out, &sig);
+	if (!err && o->report) {
+		what = "--report";
+		path = o->report;
+		err = report_open(&r->report, o->report, r->out, &sig);
 	}
-	return 0;
+	if (!err)
+		return 0;
+	if (err == -EINTR && sig)
+		status = 128 + sig;
+	else
+		fprintf(stderr, "alloter: %s '%s': %s\n", what, path,
+		        strerror(-err));
+	joblog_close(r->joblog, false);
+	report_discard(r->report);
+	r->joblog = NULL;
+	r->report = NULL;
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -238,17 +255,20 @@ int main(int argc, char **argv)
 	alloter_pool *pool = NULL;
 	int status, err, sig;
 	int64_t deadline_ms;
-	bool abandoned;
+	bool abandoned, stdout_closed = false;
 
 	/* Before anything opens a descriptor: a closed 0, 1 or 2 would be
 	 * reused by the first one opened, and read as the commands or
-	 * written over as the output. */
+	 * written over as the output.  A closed stdout becomes /dev/full, so
+	 * that output sent there is lost, and said to be, not discarded. */
 	for (int fd = 0; fd < 3; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
 			continue;
-		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd) {
-			fprintf(stderr, "alloter: cannot open /dev/null onto "
-			        "descriptor %d\n", fd);
+		stdout_closed |= fd == 1;
+		if (open(fd == 1 ? "/dev/full" : "/dev/null",
+		         fd ? O_WRONLY : O_RDONLY) != fd) {
+			fprintf(stderr, "alloter: cannot open /dev/null or "
+			        "/dev/full onto descriptor %d\n", fd);
 			return 2;
 		}
 	}
@@ -261,23 +281,11 @@ int main(int argc, char **argv)
 		        "information.\n");
 		return 2;
 	}
-	/* Until here the signals keep their default effect, so an interrupt
-	 * ends a slow read of the task file at once; nothing has run yet. */
+	/* Until the signals are blocked they keep their default effect, so
+	 * an interrupt ends a slow read of the task file or the hosts file (a
+	 * FIFO, say) at once; nothing has run yet. */
 	if (o.file && (status = load_taskfile(o.file, &tf)))
 		return status;
-	if ((err = signals_block())) {
-		fprintf(stderr, "alloter: cannot block signals: %s\n",
-		        strerror(-err));
-		alloter_taskfile_free(tf);
-		return 2;
-	}
-	/* Orphans of our tasks come to us rather than to init, so they can
-	 * be reaped at once, no zombie keeps a task's group alive, and those
-	 * that escaped their group can still be found. */
-	if ((err = alloter_reaper_start()))
-		fprintf(stderr, "alloter: cannot become a subreaper: %s\n",
-		        strerror(-err));
-
 	r.set = settle(&o, tf);
 	if (o.hosts || o.hosts_file || (tf && tf->hosts)) {
 		if ((status = load_hosts(&hosts, &o, tf, r.set.grace_ms)))
@@ -287,6 +295,19 @@ int main(int argc, char **argv)
 		if (o.limit < 0 && (!tf || tf->limit < 0))
 			r.set.limit = 0;
 	}
+	if ((err = signals_block())) {
+		fprintf(stderr, "alloter: cannot block signals: %s\n",
+		        strerror(-err));
+		status = 2;
+		goto out;
+	}
+	/* Orphans of our tasks come to us rather than to init, so they can
+	 * be reaped at once, no zombie keeps a task's group alive, and those
+	 * that escaped their group can still be found. */
+	if ((err = alloter_reaper_start()))
+		fprintf(stderr, "alloter: cannot become a subreaper: %s\n",
+		        strerror(-err));
+
 	r.set.color_err = want_color(o.color, 2);
 	fit_descriptors(&r.set);
 	struct alloter_output_opts oo = {
@@ -369,16 +390,27 @@ int main(int argc, char **argv)
 		             strerror(-r.read_err));
 	/* A write that failed (not for a reader that left) lost output. */
 	if ((err = alloter_output_error(r.out))) {
-		reporter_say(&r, true, "output lost: %s", strerror(-err));
+		reporter_say(&r, true, "output lost: %s", stdout_closed
+		             ? "standard output is closed" : strerror(-err));
 		if (status == 0)
 			status = 1;
 	}
 	if (status != 141)
 		reporter_summary(&r, false);
-	if ((err = joblog_close(r.joblog)))
-		fprintf(stderr, "alloter: --joblog: %s\n", strerror(-err));
-	if ((err = report_close(r.report, &r, status)))
-		fprintf(stderr, "alloter: --report: %s\n", strerror(-err));
+	/* A job log or report that could not be written whole is not left
+	 * under its name, and the run does not pass for a clean one. */
+	if ((err = joblog_close(r.joblog, true))) {
+		fprintf(stderr, "alloter: --joblog '%s': %s\n", o.joblog,
+		        strerror(-err));
+		if (status == 0)
+			status = 1;
+	}
+	if ((err = report_close(r.report, &r, status))) {
+		fprintf(stderr, "alloter: --report '%s': %s\n", o.report,
+		        strerror(-err));
+		if (status == 0)
+			status = 1;
+	}
 	goto out;
 
 fail:

@@ -1,0 +1,207 @@
+#!/usr/bin/env bats
+# Reliability, round 2: hostile uses that once hung alloter, lost or
+# destroyed data, or gave a wrong count or status.  Each case of the issue
+# has a test, and each class one more of its own.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+teardown() {
+	if [ -n "${SMALL_MNT:-}" ] && mountpoint -q "$SMALL_MNT"; then
+		umount -l "$SMALL_MNT" || true
+	fi
+	common_teardown
+}
+
+# full_disk : mounts a 1 MiB tmpfs as $SMALL_MNT and fills it, or skips.
+full_disk() {
+	SMALL_MNT="$T/small"
+	mkdir -p "$SMALL_MNT"
+	if ! mount -t tmpfs -o size=1m tmpfs "$SMALL_MNT" 2>/dev/null; then
+		SMALL_MNT=
+		skip "cannot mount a tmpfs here"
+	fi
+	head -c 2000000 /dev/zero >"$SMALL_MNT/fill" 2>/dev/null || true
+}
+
+# --- never hang --------------------------------------------------------------
+
+@test "case 2: a closed standard output is reported as such, and the run fails" {
+	run --separate-stderr bash -c '"$ALLOTER" "echo hi" >&-'
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"alloter: output lost: standard output is closed"* ]]
+}
+
+@test "case 3: SIGINT ends alloter while --joblog waits for a reader of a FIFO" {
+	mkfifo "$T/fifo"
+	start_bg --joblog "$T/fifo" "touch '$T/ran'"
+	sleep 0.5
+	kill -INT "$BG_PID"
+	wait_bg 5
+	echo "status $bg_status; stderr: $(cat "$T/err")"
+	[ "$bg_status" -eq 130 ]
+	[ ! -e "$T/ran" ]
+	[ -p "$T/fifo" ]
+}
+
+@test "case 3: SIGTERM ends alloter while --report waits for a reader of a FIFO" {
+	mkfifo "$T/fifo"
+	start_bg --report "$T/fifo" "touch '$T/ran'"
+	sleep 0.5
+	kill -TERM "$BG_PID"
+	wait_bg 5
+	echo "status $bg_status; stderr: $(cat "$T/err")"
+	[ "$bg_status" -eq 143 ]
+	[ ! -e "$T/ran" ]
+}
+
+@test "case 3: SIGINT ends alloter while it waits for a --hosts-file FIFO" {
+	mkfifo "$T/fifo"
+	start_bg --hosts-file "$T/fifo" "touch '$T/ran'"
+	sleep 0.5
+	kill -INT "$BG_PID"
+	wait_bg 5
+	echo "status $bg_status; stderr: $(cat "$T/err")"
+	[ "$bg_status" -eq 130 ]
+	[ ! -e "$T/ran" ]
+}
+
+@test "case 3: a job log FIFO whose reader comes later gets the whole log" {
+	mkfifo "$T/fifo"
+	start_bg --joblog "$T/fifo" 'echo one' 'echo two'
+	sleep 0.3
+	timeout 20 cat "$T/fifo" >"$T/log"
+	wait_bg 10
+	cat "$T/log"
+	[ "$bg_status" -eq 0 ]
+	[ "$(wc -l <"$T/log")" -eq 3 ]
+	[ -p "$T/fifo" ]
+}
+
+# --- never destroy or lose data ----------------------------------------------
+
+@test "case 6: --report onto a character device writes to it and leaves it a device" {
+	mknod "$T/null" c 1 3 2>/dev/null || skip "cannot make a device node here"
+	run --separate-stderr alloter --report "$T/null" true
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 0 ]
+	[ -c "$T/null" ]
+	[ -z "$(ls "$T" | grep -v -e '^null$' -e '^sleep$' -e '^yes$')" ]
+}
+
+@test "case 6: --report through a symlink to a FIFO writes into the FIFO" {
+	mkfifo "$T/fifo"
+	ln -s "$T/fifo" "$T/link"
+	timeout 20 cat "$T/fifo" >"$T/got" &
+	run --separate-stderr alloter --report "$T/link" 'echo hi'
+	wait
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 0 ]
+	[ -p "$T/fifo" ]
+	[ -L "$T/link" ]
+	[ "$(jq -r '.tasks[0].status' "$T/got")" = succeeded ]
+}
+
+@test "case 6: --report /dev/fd/2 adds the report to standard error's file" {
+	local st=0
+	alloter --report /dev/fd/2 'echo hi' 2>"$T/err" >/dev/null || st=$?
+	echo "status $st"
+	cat "$T/err"
+	[ "$st" -eq 0 ]
+	[ -f "$T/err" ]
+	grep -q '"status": "succeeded"' "$T/err"
+	grep -q '1 succeeded' "$T/err"
+}
+
+@test "case 6: --report through a symlink to a regular file replaces the file and keeps the link" {
+	echo old >"$T/real"
+	ln -s "$T/real" "$T/link"
+	run --separate-stderr alloter --report "$T/link" true
+	[ "$status" -eq 0 ]
+	[ -L "$T/link" ]
+	[ "$(jq -r '.run.succeeded' "$T/real")" = 1 ]
+}
+
+@test "case 7: --report naming a directory is exit 2 before anything runs" {
+	mkdir "$T/dir"
+	run --separate-stderr alloter --report "$T/dir" "touch '$T/ran'"
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"--report '$T/dir': Is a directory"* ]]
+	[ ! -e "$T/ran" ]
+	[ -z "$(ls "$T" | grep -F 'dir.')" ]
+}
+
+@test "case 7: --joblog naming a directory is exit 2 before anything runs" {
+	mkdir "$T/dir"
+	run --separate-stderr alloter --joblog "$T/dir" "touch '$T/ran'"
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"--joblog '$T/dir': Is a directory"* ]]
+	[ ! -e "$T/ran" ]
+}
+
+@test "case 8: --joblog and --report naming the same file are refused with exit 2" {
+	run --separate-stderr alloter --joblog "$T/x" --report "$T/./x" "touch '$T/ran'"
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"name the same file"* ]]
+	[ ! -e "$T/ran" ]
+	[ ! -e "$T/x" ]
+	[ -z "$(ls "$T" | grep -F 'x.')" ]
+}
+
+@test "case 8: --joblog and --report naming one file by two hard links are refused" {
+	echo keep >"$T/x"
+	ln "$T/x" "$T/y"
+	run --separate-stderr alloter --joblog "$T/x" --report "$T/y" "touch '$T/ran'"
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 2 ]
+	[ ! -e "$T/ran" ]
+	[ "$(cat "$T/x")" = keep ]
+}
+
+@test "case 8: --joblog /dev/stdout loses no line of the tasks' output" {
+	alloter --joblog /dev/stdout 'seq 1 60' >"$T/out" 2>/dev/null
+	cat "$T/out"
+	[ "$(grep -c -x '[0-9]*' "$T/out")" -eq 60 ]
+	[ "$(seq 1 60)" = "$(grep -x '[0-9]*' "$T/out")" ]
+	grep -q '^Seq' "$T/out"
+	[ "$(grep -c 'seq 1 60$' "$T/out")" -eq 1 ]
+}
+
+@test "case 8: --joblog /proc/self/fd/1 onto a file also written by tasks loses nothing" {
+	alloter -j 4 --joblog /proc/self/fd/1 'seq 1 100' 'seq 101 200' 'seq 201 300' >"$T/out" 2>/dev/null
+	[ "$(grep -x '[0-9]*' "$T/out" | sort -n)" = "$(seq 1 300)" ]
+	[ "$(grep -c '	seq ' "$T/out")" -eq 3 ]
+}
+
+@test "case 10: a report on a full file system is exit 1, and nothing is left under its name" {
+	full_disk
+	run --separate-stderr alloter --report "$SMALL_MNT/r.json" true
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"--report '$SMALL_MNT/r.json': No space left on device"* ]]
+	[ ! -e "$SMALL_MNT/r.json" ]
+	[ "$(ls "$SMALL_MNT")" = fill ]
+}
+
+@test "case 10: a job log on a full file system is exit 1, and no part of it is left" {
+	full_disk
+	run --separate-stderr alloter --joblog "$SMALL_MNT/jl" 'echo hi'
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"--joblog '$SMALL_MNT/jl': No space left on device"* ]]
+	[ "$(ls "$SMALL_MNT")" = fill ]
+}
+
+@test "case 10: a report to a device that fails writes is exit 1" {
+	# A device node of its own: a broken build must not replace /dev/full.
+	mknod "$T/full" c 1 7 2>/dev/null || skip "cannot make a device node here"
+	run --separate-stderr alloter --report "$T/full" true
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"--report '$T/full': No space left on device"* ]]
+	[ -c "$T/full" ]
+}
