@@ -205,3 +205,25 @@ full_disk() {
 	[[ $stderr == *"--report '$T/full': No space left on device"* ]]
 	[ -c "$T/full" ]
 }
+
+@test "case 9: past ulimit -f alloter says output lost: File too large, and leaves no task or temporary file" {
+	export T SLEEP
+	run --separate-stderr timeout -s KILL 30 bash -c 'ulimit -f 100
+		exec "$ALLOTER" -o line --report "$T/r.json" "head -c 1000000 /dev/zero" "$SLEEP 2" >"$T/big" 3>&-'
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"alloter: output lost: File too large"* ]]
+	assert_no_survivors
+	[ -z "$(ls "$T" | grep -F 'r.json.')" ]
+	[ "$(jq -r '.run.exit_status' "$T/r.json")" = 1 ]
+}
+
+@test "case 9: a group-mode spool past ulimit -f is that task's output lost, with the reason" {
+	export T
+	run --separate-stderr timeout -s KILL 30 bash -c 'ulimit -f 100
+		exec "$ALLOTER" "head -c 1000000 /dev/zero" "echo fine" >"$T/out" 3>&-'
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"task '1': output lost: File too large"* ]]
+	[ "$(cat "$T/out")" = fine ]
+}
