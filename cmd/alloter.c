@@ -365,17 +365,25 @@ int main(int argc, char **argv)
 	 * abandoned writer holds: leave it be then. */
 	if (!abandoned)
 		progress_stop(r.progress);
-	sig = signals_stop(sigs);
+	sig = signals_first(sigs);
 	status = exit_status(&r, sig, err);
 	if (abandoned && !sig && status < 124)
 		status = 124; /* the deadline passed while writing */
 	/* A run cut short takes down what escaped its tasks' groups too; a
-	 * finished one leaves deliberate daemons be, reaping only the dead. */
+	 * finished one leaves deliberate daemons be, reaping only the dead.
+	 * The signals are still taken meanwhile: a second interrupt cuts the
+	 * grace short. */
 	if (status >= 124 || r.res.stop_reason)
 		alloter_reaper_terminate(alloter_cancel_hurried(r.root)
-		                                 ? 0 : r.set.grace_ms);
+		                                 ? 0 : r.set.grace_ms, r.root);
 	else
 		alloter_reaper_sweep(NULL);
+	/* An interrupt that came during the clean-up is the run's end too,
+	 * and says so in the exit status. */
+	if (!sig && (sig = signals_stop(sigs)))
+		status = exit_status(&r, sig, err);
+	else
+		signals_stop(sigs);
 	if (abandoned) {
 		/* The reporter is stuck on a write, maybe with the job log's
 		 * or the report's stream in hand: touch neither, remove the

@@ -187,6 +187,11 @@ fail:
 	return err;
 }
 
+int signals_first(struct signals *s)
+{
+	return atomic_load(&s->first);
+}
+
 int signals_stop(struct signals *s)
 {
 	uint64_t one = 1;

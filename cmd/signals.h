@@ -26,6 +26,9 @@ int signals_unblock(void);
 /* Starts the thread: the first signal fires root, a second one hurries it
  * (SIGKILL at once); standard output closing fires root with SIGPIPE. */
 int signals_start(struct signals **out, alloter_cancel *root);
+/* Returns the first signal taken so far (SIGPIPE for a closed stdout), or
+ * 0; the thread goes on taking them. */
+int signals_first(struct signals *s);
 /* Stops the thread; returns the first signal taken (SIGPIPE for a closed
  * stdout), or 0. */
 int signals_stop(struct signals *s);

@@ -79,6 +79,34 @@ full_disk() {
 	[ -p "$T/fifo" ]
 }
 
+# escaping_task : a task whose setsid grandchild ignores SIGTERM.
+escaping_task() {
+	echo "setsid sh -c 'trap \"\" TERM; exec $SLEEP 100' & exec $SLEEP 100"
+}
+
+@test "case 5: SIGINT during the clean-up after -t makes the exit status 130" {
+	start_bg -t 1 -g 6 "$(escaping_task)"
+	sleep 1.8
+	kill -INT "$BG_PID"
+	wait_bg 20
+	echo "status $bg_status; stderr: $(cat "$T/err")"
+	[ "$bg_status" -eq 130 ]
+	assert_no_survivors
+}
+
+@test "case 5: a second SIGINT during the clean-up after -t skips the grace period" {
+	start_bg -t 1 -g 20 "$(escaping_task)"
+	sleep 1.8
+	kill -INT "$BG_PID"
+	sleep 0.3
+	kill -INT "$BG_PID"
+	wait_bg 10
+	echo "status $bg_status in $bg_elapsed_ms ms; stderr: $(cat "$T/err")"
+	[ "$bg_status" -eq 130 ]
+	[ "$bg_elapsed_ms" -lt 5000 ]
+	assert_no_survivors
+}
+
 # --- never destroy or lose data ----------------------------------------------
 
 @test "case 6: --report onto a character device writes to it and leaves it a device" {
