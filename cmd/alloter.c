@@ -2,6 +2,7 @@
  * alloter.c - the command: options and task sources in, exit status out.
  * The only file that decides how alloter exits.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -28,6 +29,8 @@
  * file per stream, plus the write ends briefly while it spawns. */
 #define FDS_PER_TASK 6
 #define FDS_SPARE 64
+/* What the executor and the output open once a run is under way. */
+#define FDS_RUN 4
 
 /* Lays one source of settings over s: a negative value is "not given". */
 static void overlay(struct settings *s, int limit, int64_t timeout_ms,
@@ -113,6 +116,34 @@ static void fit_descriptors(struct settings *s)
 		        s->limit, fit, (unsigned long long)rl.rlim_cur);
 		s->limit = (int)fit;
 	}
+}
+
+/* Whether even one task can have its descriptors, counted once alloter
+ * holds all of its own: without them every task would fail (or worse,
+ * the run would stop halfway), so it is better to say so and run none.
+ * Returns 0 or an exit status. */
+static int check_descriptors(void)
+{
+	struct rlimit rl;
+	DIR *d = opendir("/proc/self/fd");
+	long open_fds = -1; /* the folder's own descriptor */
+
+	if (!d || getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		if (d)
+			closedir(d);
+		return 0; /* cannot tell: let the tasks say it */
+	}
+	while (readdir(d))
+		open_fds++;
+	closedir(d);
+	open_fds -= 2; /* "." and ".." */
+	if (rl.rlim_cur >= (rlim_t)(open_fds + FDS_PER_TASK + FDS_RUN))
+		return 0;
+	fprintf(stderr, "alloter: the descriptor limit is %llu (see ulimit -n): "
+	        "too low to run even one task, which needs %d more than the "
+	        "%ld alloter holds\n", (unsigned long long)rl.rlim_cur,
+	        FDS_PER_TASK + FDS_RUN, open_fds);
+	return 2;
 }
 
 static int load_taskfile(const char *path, struct alloter_taskfile **tf)
@@ -253,7 +284,7 @@ int main(int argc, char **argv)
 	struct hosts hosts = {0};
 	struct signals *sigs = NULL;
 	alloter_pool *pool = NULL;
-	int status, err, sig;
+	int status, err, sig, late;
 	int64_t deadline_ms;
 	bool abandoned, stdout_closed = false;
 
@@ -342,6 +373,13 @@ int main(int argc, char **argv)
 	}
 	if ((status = open_logs(&r, &o)))
 		goto out;
+	if ((status = check_descriptors())) {
+		joblog_close(r.joblog, false);
+		report_discard(r.report);
+		r.joblog = NULL;
+		r.report = NULL;
+		goto out;
+	}
 	if ((err = signals_start(&sigs, r.root)))
 		goto fail;
 	if ((err = reporter_start(&r.reporter, &r))) {
@@ -380,10 +418,9 @@ int main(int argc, char **argv)
 		alloter_reaper_sweep(NULL);
 	/* An interrupt that came during the clean-up is the run's end too,
 	 * and says so in the exit status. */
-	if (!sig && (sig = signals_stop(sigs)))
-		status = exit_status(&r, sig, err);
-	else
-		signals_stop(sigs);
+	late = signals_stop(sigs);
+	if (!sig && late)
+		status = exit_status(&r, sig = late, err);
 	if (abandoned) {
 		/* The reporter is stuck on a write, maybe with the job log's
 		 * or the report's stream in hand: touch neither, remove the
@@ -396,6 +433,9 @@ int main(int argc, char **argv)
 	if (!err && r.read_err)
 		reporter_say(&r, false, "standard input: %s",
 		             strerror(-r.read_err));
+	else if (err && err != r.read_err)
+		reporter_say(&r, true, "the run could not go on: %s",
+		             strerror(-err));
 	/* A write that failed (not for a reader that left) lost output. */
 	if ((err = alloter_output_error(r.out))) {
 		reporter_say(&r, true, "output lost: %s", stdout_closed

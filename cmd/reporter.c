@@ -142,9 +142,12 @@ static void report_attempt(struct run *r, struct attempt *a)
 static void report_leftovers(struct run *r)
 {
 	int stop = r->res.stop_reason;
-	const char *why = stop == ALLOTER_CANCEL_TIMEOUT ? "timeout"
-	                  : stop > ALLOTER_CANCEL_USER   ? "interrupted"
-	                                                 : "fail_fast";
+	/* No stop at all: the executor itself could not go on, which the
+	 * caller says; it is no fail-fast. */
+	const char *why = stop == ALLOTER_CANCEL_TIMEOUT   ? "timeout"
+	                  : stop == ALLOTER_CANCEL_FAILURE ? "fail_fast"
+	                  : stop >= ALLOTER_CANCEL_CALLER  ? "interrupted"
+	                                                   : "not_started";
 
 	for (size_t k = 0; k < r->n_jobs; k++) {
 		struct job *j = &r->jobs[k];

@@ -255,3 +255,33 @@ escaping_task() {
 	[[ $stderr == *"task '1': output lost: File too large"* ]]
 	[ "$(cat "$T/out")" = fine ]
 }
+
+# --- never a wrong count or status ---------------------------------------------
+
+@test "case 14: too few descriptors for even one task is exit 2 with the reason, before anything runs" {
+	local n
+	for n in 10 12 14 16; do
+		run --separate-stderr bash -c "ulimit -n $n; exec \"\$ALLOTER\" --report '$T/r.json' \"touch '$T/ran'\" \"touch '$T/ran'\" 3>&-"
+		echo "ulimit -n $n: status $status; stderr: $stderr"
+		[ "$status" -eq 2 ]
+		[[ $stderr == *"the descriptor limit is $n (see ulimit -n): too low to run even one task"* ]]
+		[ ! -e "$T/ran" ]
+		[ ! -e "$T/r.json" ]
+	done
+}
+
+@test "case 14: with just enough descriptors for one task every task runs and succeeds" {
+	local n ok=0
+	for n in 17 18 19 20 21 22 24 28; do
+		run --separate-stderr bash -c "ulimit -n $n; exec \"\$ALLOTER\" -j 4 'echo a' 'echo b' 'echo c' 3>&-"
+		echo "ulimit -n $n: status $status; stderr: $stderr"
+		if [ "$status" -eq 2 ]; then
+			[[ $stderr == *"too low to run even one task"* ]]
+			continue
+		fi
+		[ "$status" -eq 0 ]
+		[[ $stderr == *"3 succeeded, 0 failed, 0 skipped"* ]]
+		ok=$((ok + 1))
+	done
+	[ "$ok" -ge 4 ]
+}
