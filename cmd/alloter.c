@@ -21,6 +21,7 @@
 #include "placement.h"
 #include "progress.h"
 #include "report.h"
+#include "remote.h"
 #include "reporter.h"
 #include "run.h"
 #include "signals.h"
@@ -91,7 +92,7 @@ static struct settings settle(const struct options *o,
 /* Raises the descriptor limit so that the concurrency asked for can have
  * its pipes; if even the hard limit is too low, lowers the concurrency and
  * says so, rather than failing tasks halfway through a run. */
-static void fit_descriptors(struct settings *s)
+static void fit_descriptors(struct settings *s, const char *name)
 {
 	struct rlimit rl;
 	rlim_t want;
@@ -111,8 +112,8 @@ static void fit_descriptors(struct settings *s)
 	if (fit < 1)
 		fit = 1;
 	if (s->limit > fit) {
-		fprintf(stderr, "alloter: --limit %d lowered to %ld: the "
-		        "descriptor limit is %llu (see ulimit -n)\n",
+		fprintf(stderr, "alloter: %s %d lowered to %ld: the "
+		        "descriptor limit is %llu (see ulimit -n)\n", name,
 		        s->limit, fit, (unsigned long long)rl.rlim_cur);
 		s->limit = (int)fit;
 	}
@@ -203,6 +204,12 @@ static int load_hosts(struct hosts *h, const struct options *o,
 	/* The task file's hosts, unless the command line gave some. */
 	for (char **e = tf && !h->n ? tf->hosts : NULL; !err && e && *e; e++)
 		err = hosts_add_list(h, *e, msg, sizeof msg);
+	/* hosts: [] names no host, as an empty -S or hosts file does. */
+	if (!err && !h->n) {
+		snprintf(msg, sizeof msg, "%s: hosts: the list is empty",
+		         o->file);
+		err = -EINVAL;
+	}
 	if (!err && (err = hosts_set_ssh(h, o->ssh ? o->ssh : "ssh")) == -EINVAL)
 		snprintf(msg, sizeof msg, "--ssh: empty command");
 	if (err == -ENOMEM)
@@ -230,6 +237,33 @@ static int check_pins(const struct run *r)
 				        r->jobs[i].name, *p);
 				return 2;
 			}
+		}
+	}
+	return 0;
+}
+
+/* A remote task's command and environment travel on ssh's stdin, which
+ * takes at most REMOTE_PAYLOAD_MAX: one too big is refused before the run,
+ * not failed at its start with "Argument list too long". */
+static int check_payloads(const struct run *r)
+{
+	bool remote = false;
+
+	for (size_t k = 0; r->hosts && k < r->hosts->n; k++)
+		remote |= !r->hosts->v[k].local;
+	for (size_t i = 0; remote && i < r->n_jobs; i++) {
+		const struct job *j = &r->jobs[i];
+		size_t len = 0;
+		char *p = remote_payload(j->command, r->set.shell, j->env,
+		                         j->index, j->name, &len);
+
+		free(p);
+		if (len > REMOTE_PAYLOAD_MAX) {
+			fprintf(stderr, "alloter: task '%s': its command and "
+			        "environment take %zu bytes; a remote task "
+			        "takes at most %d KiB\n", j->name, len,
+			        REMOTE_PAYLOAD_MAX / 1024);
+			return 2;
 		}
 	}
 	return 0;
@@ -317,6 +351,13 @@ int main(int argc, char **argv)
 	 * FIFO, say) at once; nothing has run yet. */
 	if (o.file && (status = load_taskfile(o.file, &tf)))
 		return status;
+	/* One range for a limit, wherever it is given. */
+	if (tf && tf->limit > LIMIT_MAX) {
+		fprintf(stderr, "alloter: %s: limit: %d is more than the most, "
+		        "%d\n", o.file, tf->limit, LIMIT_MAX);
+		alloter_taskfile_free(tf);
+		return 2;
+	}
 	r.set = settle(&o, tf);
 	if (o.hosts || o.hosts_file || (tf && tf->hosts)) {
 		if ((status = load_hosts(&hosts, &o, tf, r.set.grace_ms)))
@@ -340,7 +381,9 @@ int main(int argc, char **argv)
 		        strerror(-err));
 
 	r.set.color_err = want_color(o.color, 2);
-	fit_descriptors(&r.set);
+	fit_descriptors(&r.set, o.limit >= 0 ? "--limit"
+	                        : tf && tf->limit >= 0 ? "the task file's limit"
+	                                               : "the default limit");
 	struct alloter_output_opts oo = {
 		.mode = r.set.output, .out_fd = 1, .err_fd = 2,
 		.tag = r.set.tag, .keep_order = r.set.keep_order,
@@ -360,7 +403,7 @@ int main(int argc, char **argv)
 		run_from_stream(&r, 0);
 	if (err)
 		goto fail;
-	if ((status = check_pins(&r)))
+	if ((status = check_pins(&r)) || (status = check_payloads(&r)))
 		goto out;
 	if (o.dry_run) {
 		/* A dry run starts nothing: it takes no host slot, and an

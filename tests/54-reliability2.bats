@@ -285,3 +285,68 @@ escaping_task() {
 	done
 	[ "$ok" -ge 4 ]
 }
+
+# --- clear messages, checked input -----------------------------------------
+
+@test "case 18: a task file's hosts: [] is exit 2, as an empty -S is" {
+	printf 'hosts: []\ntasks:\n  - run: touch %s/ran\n' "$T" >"$T/t.yaml"
+	run --separate-stderr alloter -f "$T/t.yaml"
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"hosts: the list is empty"* ]]
+	[ ! -e "$T/ran" ]
+}
+
+@test "case 18: a task file's limit past 1000000 is refused, naming the file's key" {
+	printf 'limit: 2000000\ntasks:\n  - run: touch %s/ran\n' "$T" >"$T/t.yaml"
+	run --separate-stderr alloter -f "$T/t.yaml"
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"limit: 2000000 is more than the most, 1000000"* ]]
+	[[ $stderr != *"--limit"* ]]
+	[ ! -e "$T/ran" ]
+}
+
+@test "case 18: a task file's limit lowered for descriptors is named as the file's" {
+	printf 'limit: 5000\ntasks:\n  - run: "true"\n' >"$T/t.yaml"
+	run --separate-stderr bash -c "ulimit -n 300; exec \"\$ALLOTER\" -f '$T/t.yaml' 3>&-"
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"the task file's limit 5000 lowered to"* ]]
+}
+
+@test "case 19: a host beginning with '-' is refused with exit 2 and never reaches ssh" {
+	run --separate-stderr alloter -S "1/-oProxyCommand=touch_$T/pwned" "touch '$T/ran'"
+	echo "status $status; stderr: $stderr"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"must not begin with '-'"* ]]
+	[ ! -e "$T/ran" ]
+	[ ! -e "$T/pwned" ]
+}
+
+@test "case 19: ssh gets -- before the host" {
+	printf '#!/bin/sh\nprintf "%%s\\n" "$@" >>"%s/args"\nexit 255\n' "$T" >"$T/fakessh"
+	chmod +x "$T/fakessh"
+	run --separate-stderr alloter --ssh "$T/fakessh" -S 1/somehost true
+	cat "$T/args"
+	grep -A1 -x -- '--' "$T/args" | grep -q -x somehost
+	[ "$(grep -c -x somehost "$T/args")" -eq "$(grep -B1 -x somehost "$T/args" | grep -c -x -- '--')" ]
+}
+
+@test "case 19: a remote command past 60 KiB is refused before the run, naming the limit" {
+	run --separate-stderr alloter -S 127.0.0.2 "echo $(head -c 70000 /dev/zero | tr '\0' a) >/dev/null; touch '$T/ran'"
+	echo "status $status; stderr: ${stderr:0:300}"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"a remote task takes at most 60 KiB"* ]]
+	[ ! -e "$T/ran" ]
+}
+
+@test "clear messages: alloter says what it waits for when a job log FIFO has no reader" {
+	mkfifo "$T/fifo"
+	start_bg --joblog "$T/fifo" true
+	sleep 2
+	kill -TERM "$BG_PID"
+	wait_bg 5
+	cat "$T/err"
+	grep -q "'$T/fifo': waiting for a reader of the FIFO" "$T/err"
+}
