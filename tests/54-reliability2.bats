@@ -33,38 +33,30 @@ full_disk() {
 	[[ $stderr == *"alloter: output lost: standard output is closed"* ]]
 }
 
-@test "case 3: SIGINT ends alloter while --joblog waits for a reader of a FIFO" {
+# ended_while_waiting OPTION SIGNAL STATUS : while OPTION waits on a FIFO
+# that no one opens, SIGNAL ends alloter with STATUS, and nothing runs.
+ended_while_waiting() {
 	mkfifo "$T/fifo"
-	start_bg --joblog "$T/fifo" "touch '$T/ran'"
+	start_bg "$1" "$T/fifo" "touch '$T/ran'"
 	sleep 0.5
-	kill -INT "$BG_PID"
+	kill "-$2" "$BG_PID"
 	wait_bg 5
 	echo "status $bg_status; stderr: $(cat "$T/err")"
-	[ "$bg_status" -eq 130 ]
+	[ "$bg_status" -eq "$3" ]
 	[ ! -e "$T/ran" ]
 	[ -p "$T/fifo" ]
 }
 
+@test "case 3: SIGINT ends alloter while --joblog waits for a reader of a FIFO" {
+	ended_while_waiting --joblog INT 130
+}
+
 @test "case 3: SIGTERM ends alloter while --report waits for a reader of a FIFO" {
-	mkfifo "$T/fifo"
-	start_bg --report "$T/fifo" "touch '$T/ran'"
-	sleep 0.5
-	kill -TERM "$BG_PID"
-	wait_bg 5
-	echo "status $bg_status; stderr: $(cat "$T/err")"
-	[ "$bg_status" -eq 143 ]
-	[ ! -e "$T/ran" ]
+	ended_while_waiting --report TERM 143
 }
 
 @test "case 3: SIGINT ends alloter while it waits for a --hosts-file FIFO" {
-	mkfifo "$T/fifo"
-	start_bg --hosts-file "$T/fifo" "touch '$T/ran'"
-	sleep 0.5
-	kill -INT "$BG_PID"
-	wait_bg 5
-	echo "status $bg_status; stderr: $(cat "$T/err")"
-	[ "$bg_status" -eq 130 ]
-	[ ! -e "$T/ran" ]
+	ended_while_waiting --hosts-file INT 130
 }
 
 @test "case 3: a job log FIFO whose reader comes later gets the whole log" {
@@ -151,23 +143,24 @@ escaping_task() {
 	[ "$(jq -r '.run.succeeded' "$T/real")" = 1 ]
 }
 
-@test "case 7: --report naming a directory is exit 2 before anything runs" {
-	mkdir "$T/dir"
-	run --separate-stderr alloter --report "$T/dir" "touch '$T/ran'"
+# refused_dir OPTION : OPTION naming a directory is exit 2 before anything
+# runs, and leaves no temporary file.
+refused_dir() {
+	mkdir -p "$T/dir"
+	run --separate-stderr alloter "$1" "$T/dir" "touch '$T/ran'"
 	echo "status $status; stderr: $stderr"
 	[ "$status" -eq 2 ]
-	[[ $stderr == *"--report '$T/dir': Is a directory"* ]]
+	[[ $stderr == *"$1 '$T/dir': Is a directory"* ]]
 	[ ! -e "$T/ran" ]
 	[ -z "$(ls "$T" | grep -F 'dir.')" ]
 }
 
+@test "case 7: --report naming a directory is exit 2 before anything runs" {
+	refused_dir --report
+}
+
 @test "case 7: --joblog naming a directory is exit 2 before anything runs" {
-	mkdir "$T/dir"
-	run --separate-stderr alloter --joblog "$T/dir" "touch '$T/ran'"
-	echo "status $status; stderr: $stderr"
-	[ "$status" -eq 2 ]
-	[[ $stderr == *"--joblog '$T/dir': Is a directory"* ]]
-	[ ! -e "$T/ran" ]
+	refused_dir --joblog
 }
 
 @test "case 8: --joblog and --report naming the same file are refused with exit 2" {
