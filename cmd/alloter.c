@@ -2,6 +2,7 @@
  * alloter.c - the command: options and task sources in, exit status out.
  * The only file that decides how alloter exits.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,10 +18,12 @@
 #include "input.h"
 #include "joblog.h"
 #include "options.h"
+#include "outfile.h"
 #include "pacing.h"
 #include "placement.h"
 #include "progress.h"
 #include "report.h"
+#include "remote.h"
 #include "reporter.h"
 #include "run.h"
 #include "signals.h"
@@ -29,6 +32,8 @@
  * file per stream, plus the write ends briefly while it spawns. */
 #define FDS_PER_TASK 6
 #define FDS_SPARE 64
+/* What the executor and the output open once a run is under way. */
+#define FDS_RUN 4
 
 /* Lays one source of settings over s: a negative value is "not given". */
 static void overlay(struct settings *s, int limit, int64_t timeout_ms,
@@ -148,7 +153,7 @@ static int check_settings(const struct settings *s,
 /* Raises the descriptor limit so that the concurrency asked for can have
  * its pipes; if even the hard limit is too low, lowers the concurrency and
  * says so, rather than failing tasks halfway through a run. */
-static void fit_descriptors(struct settings *s)
+static void fit_descriptors(struct settings *s, const char *name)
 {
 	struct rlimit rl;
 	rlim_t want;
@@ -168,11 +173,39 @@ static void fit_descriptors(struct settings *s)
 	if (fit < 1)
 		fit = 1;
 	if (s->limit > fit) {
-		fprintf(stderr, "alloter: --limit %d lowered to %ld: the "
-		        "descriptor limit is %llu (see ulimit -n)\n",
+		fprintf(stderr, "alloter: %s %d lowered to %ld: the "
+		        "descriptor limit is %llu (see ulimit -n)\n", name,
 		        s->limit, fit, (unsigned long long)rl.rlim_cur);
 		s->limit = (int)fit;
 	}
+}
+
+/* Whether even one task can have its descriptors, counted once alloter
+ * holds all of its own: without them every task would fail (or worse,
+ * the run would stop halfway), so it is better to say so and run none.
+ * Returns 0 or an exit status. */
+static int check_descriptors(void)
+{
+	struct rlimit rl;
+	DIR *d = opendir("/proc/self/fd");
+	long open_fds = -1; /* the folder's own descriptor */
+
+	if (!d || getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		if (d)
+			closedir(d);
+		return 0; /* cannot tell: let the tasks say it */
+	}
+	while (readdir(d))
+		open_fds++;
+	closedir(d);
+	open_fds -= 2; /* "." and ".." */
+	if (rl.rlim_cur >= (rlim_t)(open_fds + FDS_PER_TASK + FDS_RUN))
+		return 0;
+	fprintf(stderr, "alloter: the descriptor limit is %llu (see ulimit -n): "
+	        "too low to run even one task, which needs %d more than the "
+	        "%ld alloter holds\n", (unsigned long long)rl.rlim_cur,
+	        FDS_PER_TASK + FDS_RUN, open_fds);
+	return 2;
 }
 
 static int load_taskfile(const char *path, struct alloter_taskfile **tf)
@@ -274,6 +307,12 @@ static int load_hosts(struct hosts *h, const struct options *o,
 	/* The task file's hosts, unless the command line gave some. */
 	for (char **e = tf && !h->n ? tf->hosts : NULL; !err && e && *e; e++)
 		err = hosts_add_list(h, *e, msg, sizeof msg);
+	/* hosts: [] names no host, as an empty -S or hosts file does. */
+	if (!err && !h->n) {
+		snprintf(msg, sizeof msg, "%s: hosts: the list is empty",
+		         o->file);
+		err = -EINVAL;
+	}
 	if (!err && (err = hosts_set_ssh(h, o->ssh ? o->ssh : "ssh")) == -EINVAL)
 		snprintf(msg, sizeof msg, "--ssh: empty command");
 	if (err == -ENOMEM)
@@ -306,6 +345,33 @@ static int check_pins(const struct run *r)
 	return 0;
 }
 
+/* A remote task's command and environment travel on ssh's stdin, which
+ * takes at most REMOTE_PAYLOAD_MAX: one too big is refused before the run,
+ * not failed at its start with "Argument list too long". */
+static int check_payloads(const struct run *r)
+{
+	bool remote = false;
+
+	for (size_t k = 0; r->hosts && k < r->hosts->n; k++)
+		remote |= !r->hosts->v[k].local;
+	for (size_t i = 0; remote && i < r->n_jobs; i++) {
+		const struct job *j = &r->jobs[i];
+		size_t len = 0;
+		char *p = remote_payload(j->command, r->set.shell, j->env,
+		                         j->index, j->name, &len);
+
+		free(p);
+		if (len > REMOTE_PAYLOAD_MAX) {
+			fprintf(stderr, "alloter: task '%s': its command and "
+			        "environment take %zu bytes; a remote task "
+			        "takes at most %d KiB\n", j->name, len,
+			        REMOTE_PAYLOAD_MAX / 1024);
+			return 2;
+		}
+	}
+	return 0;
+}
+
 static void say_stderr(void *ud, const char *msg)
 {
 	alloter_output_write(ud, 2, "alloter: ", 9);
@@ -313,22 +379,38 @@ static void say_stderr(void *ud, const char *msg)
 	alloter_output_write(ud, 2, "\n", 1);
 }
 
-/* Opens what --joblog and --report ask for; returns 0 or an exit status. */
+/* Opens what --joblog and --report ask for, before anything runs;
+ * returns 0 or an exit status. */
 static int open_logs(struct run *r, const struct options *o)
 {
-	int err;
+	const char *what = "--joblog", *path = o->joblog;
+	int err = 0, sig = 0, status = 2;
 
-	if (o->joblog && (err = joblog_open(&r->joblog, o->joblog))) {
-		fprintf(stderr, "alloter: --joblog '%s': %s\n", o->joblog,
-		        strerror(-err));
+	/* Before either is opened: the job log truncates its file. */
+	if (o->joblog && o->report && outfile_same(o->joblog, o->report)) {
+		fprintf(stderr, "alloter: --joblog '%s' and --report '%s' name "
+		        "the same file\n", o->joblog, o->report);
 		return 2;
 	}
-	if (o->report && (err = report_open(&r->report, o->report))) {
-		fprintf(stderr, "alloter: --report '%s': %s\n", o->report,
-		        strerror(-err));
-		return 2;
+	if (o->joblog)
+		err = joblog_open(&r->joblog, o->joblog, r->out, &sig);
+	if (!err && o->report) {
+		what = "--report";
+		path = o->report;
+		err = report_open(&r->report, o->report, r->out, &sig);
 	}
-	return 0;
+	if (!err)
+		return 0;
+	if (err == -EINTR && sig)
+		status = 128 + sig;
+	else
+		fprintf(stderr, "alloter: %s '%s': %s\n", what, path,
+		        strerror(-err));
+	joblog_close(r->joblog, false);
+	report_discard(r->report);
+	r->joblog = NULL;
+	r->report = NULL;
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -340,19 +422,22 @@ int main(int argc, char **argv)
 	struct signals *sigs = NULL;
 	struct pacing pacing;
 	alloter_pool *pool = NULL;
-	int status, err, sig;
+	int status, err, sig, late;
 	int64_t deadline_ms;
-	bool abandoned;
+	bool abandoned, stdout_closed = false;
 
 	/* Before anything opens a descriptor: a closed 0, 1 or 2 would be
 	 * reused by the first one opened, and read as the commands or
-	 * written over as the output. */
+	 * written over as the output.  A closed stdout becomes /dev/full, so
+	 * that output sent there is lost, and said to be, not discarded. */
 	for (int fd = 0; fd < 3; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
 			continue;
-		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd) {
-			fprintf(stderr, "alloter: cannot open /dev/null onto "
-			        "descriptor %d\n", fd);
+		stdout_closed |= fd == 1;
+		if (open(fd == 1 ? "/dev/full" : "/dev/null",
+		         fd ? O_WRONLY : O_RDONLY) != fd) {
+			fprintf(stderr, "alloter: cannot open /dev/null or "
+			        "/dev/full onto descriptor %d\n", fd);
 			return 2;
 		}
 	}
@@ -367,10 +452,18 @@ int main(int argc, char **argv)
 		options_free(&o);
 		return 2;
 	}
-	/* Until here the signals keep their default effect, so an interrupt
-	 * ends a slow read of the task file at once; nothing has run yet. */
+	/* Until the signals are blocked they keep their default effect, so
+	 * an interrupt ends a slow read of the task file or the hosts file (a
+	 * FIFO, say) at once; nothing has run yet. */
 	if (o.file && (status = load_taskfile(o.file, &tf)))
 		goto out;
+	/* One range for a limit, wherever it is given. */
+	if (tf && tf->limit > LIMIT_MAX) {
+		fprintf(stderr, "alloter: %s: limit: %d is more than the most, "
+		        "%d\n", o.file, tf->limit, LIMIT_MAX);
+		status = 2;
+		goto out;
+	}
 	/* The sources of a template are read here too, all but the first
 	 * (which streams) as a whole: a FIFO with no writer can be
 	 * interrupted. */
@@ -378,6 +471,14 @@ int main(int argc, char **argv)
 	if ((status = check_settings(&r.set, tf)) ||
 	    (status = input_set_up(&r, &o, tf)))
 		goto out;
+	if (o.hosts || o.hosts_file || (tf && tf->hosts)) {
+		if ((status = load_hosts(&hosts, &o, tf, r.set.grace_ms)))
+			goto out;
+		r.hosts = &hosts;
+		/* Each host's slots bound the run; -j adds an overall bound. */
+		if (o.limit < 0 && (!tf || tf->limit < 0))
+			r.set.limit = 0;
+	}
 	if ((err = signals_block())) {
 		fprintf(stderr, "alloter: cannot block signals: %s\n",
 		        strerror(-err));
@@ -391,16 +492,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "alloter: cannot become a subreaper: %s\n",
 		        strerror(-err));
 
-	if (o.hosts || o.hosts_file || (tf && tf->hosts)) {
-		if ((status = load_hosts(&hosts, &o, tf, r.set.grace_ms)))
-			goto out;
-		r.hosts = &hosts;
-		/* Each host's slots bound the run; -j adds an overall bound. */
-		if (o.limit < 0 && (!tf || tf->limit < 0))
-			r.set.limit = 0;
-	}
 	r.set.color_err = want_color(o.color, 2);
-	fit_descriptors(&r.set);
+	fit_descriptors(&r.set, o.limit >= 0 ? "--limit"
+	                        : tf && tf->limit >= 0 ? "the task file's limit"
+	                                               : "the default limit");
 	struct alloter_output_opts oo = {
 		.mode = r.set.output, .out_fd = 1, .err_fd = 2,
 		.tag = r.set.tag, .keep_order = r.set.keep_order,
@@ -412,7 +507,7 @@ int main(int argc, char **argv)
 	if ((err = alloter_output_new(&r.out, &oo)) ||
 	    (err = alloter_pool_new(&pool, 0)))
 		goto fail;
-	if ((status = check_pins(&r)))
+	if ((status = check_pins(&r)) || (status = check_payloads(&r)))
 		goto out;
 	if (o.dry_run) {
 		/* A dry run starts nothing: it takes no host slot, and an
@@ -427,6 +522,13 @@ int main(int argc, char **argv)
 	}
 	if ((status = open_logs(&r, &o)))
 		goto out;
+	if ((status = check_descriptors())) {
+		joblog_close(r.joblog, false);
+		report_discard(r.report);
+		r.joblog = NULL;
+		r.report = NULL;
+		goto out;
+	}
 	r.total = input_total(&r);
 	if ((err = pacing_init(&pacing, run_wake_fd(&r), timed_starts(&r, tf),
 	                       r.set.delay_ms, r.set.load_max, r.set.memfree)))
@@ -456,17 +558,24 @@ int main(int argc, char **argv)
 	 * abandoned writer holds: leave it be then. */
 	if (!abandoned)
 		progress_stop(r.progress);
-	sig = signals_stop(sigs);
+	sig = signals_first(sigs);
 	status = exit_status(&r, sig, err);
 	if (abandoned && !sig && status < 124)
 		status = 124; /* the deadline passed while writing */
 	/* A run cut short takes down what escaped its tasks' groups too; a
-	 * finished one leaves deliberate daemons be, reaping only the dead. */
+	 * finished one leaves deliberate daemons be, reaping only the dead.
+	 * The signals are still taken meanwhile: a second interrupt cuts the
+	 * grace short. */
 	if (status >= 124 || r.res.stop_reason)
 		alloter_reaper_terminate(alloter_cancel_hurried(r.root)
-		                                 ? 0 : r.set.grace_ms);
+		                                 ? 0 : r.set.grace_ms, r.root);
 	else
 		alloter_reaper_sweep(NULL);
+	/* An interrupt that came during the clean-up is the run's end too,
+	 * and says so in the exit status. */
+	late = signals_stop(sigs);
+	if (!sig && late)
+		status = exit_status(&r, sig = late, err);
 	if (abandoned) {
 		/* The reporter is stuck on a write, maybe with the job log's
 		 * or the report's stream in hand: touch neither, remove the
@@ -479,9 +588,13 @@ int main(int argc, char **argv)
 	if (!err && r.read_err)
 		reporter_say(&r, false, "standard input: %s",
 		             strerror(-r.read_err));
+	else if (err && err != r.read_err)
+		reporter_say(&r, true, "the run could not go on: %s",
+		             strerror(-err));
 	/* A write that failed (not for a reader that left) lost output. */
 	if ((err = alloter_output_error(r.out))) {
-		reporter_say(&r, true, "output lost: %s", strerror(-err));
+		reporter_say(&r, true, "output lost: %s", stdout_closed
+		             ? "standard output is closed" : strerror(-err));
 		if (status == 0)
 			status = 1;
 	}
@@ -489,10 +602,20 @@ int main(int argc, char **argv)
 	input_none(&r);
 	if (status != 141)
 		reporter_summary(&r, false);
-	if ((err = joblog_close(r.joblog)))
-		fprintf(stderr, "alloter: --joblog: %s\n", strerror(-err));
-	if ((err = report_close(r.report, &r, status)))
-		fprintf(stderr, "alloter: --report: %s\n", strerror(-err));
+	/* A job log or report that could not be written whole is not left
+	 * under its name, and the run does not pass for a clean one. */
+	if ((err = joblog_close(r.joblog, true))) {
+		fprintf(stderr, "alloter: --joblog '%s': %s\n", o.joblog,
+		        strerror(-err));
+		if (status == 0)
+			status = 1;
+	}
+	if ((err = report_close(r.report, &r, status))) {
+		fprintf(stderr, "alloter: --report '%s': %s\n", o.report,
+		        strerror(-err));
+		if (status == 0)
+			status = 1;
+	}
 	goto out;
 
 fail:

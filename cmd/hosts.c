@@ -30,6 +30,12 @@ static int add(struct hosts *h, const char *entry, char *err, size_t len)
 		}
 		spec = slash + 1;
 	}
+	/* ssh would take it for an option (-oProxyCommand=...). */
+	if (*spec == '-') {
+		snprintf(err, len, "host '%s': a host must not begin with '-'",
+		         entry);
+		return -EINVAL;
+	}
 	colon = strrchr(spec, ':');
 	if (!*spec || (colon == spec && spec[1]) ||
 	    (colon && colon[1] && strspn(colon + 1, "0123456789") !=

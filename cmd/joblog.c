@@ -1,48 +1,37 @@
 /*
  * joblog.c - GNU parallel's job log: Seq Host Starttime JobRuntime Send
  * Receive Exitval Signal Command, tab-separated, a line per attempt,
- * flushed as each attempt ends so a crashed run still leaves its log.
+ * flushed as each attempt ends, so the log can be read during the run and
+ * a crashed run still leaves its lines; one that met a failed write is
+ * removed (outfile.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "joblog.h"
+#include "outfile.h"
 
 struct joblog {
-	FILE *f;
-	int err;
+	struct outfile *of;
 };
 
-int joblog_open(struct joblog **out, const char *path)
+int joblog_open(struct joblog **out, const char *path, alloter_output *o,
+                int *sig)
 {
 	struct joblog *l = calloc(1, sizeof *l);
+	int err;
 
 	if (!l)
 		return -ENOMEM;
-	/* "/dev/stderr" may be a file that stderr shares with others:
-	 * opening it anew would truncate it and write from offset 0, so use
-	 * the descriptor itself. */
-	if (strcmp(path, "/dev/stderr") == 0 || strcmp(path, "/dev/fd/2") == 0) {
-		int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
-		l->f = fd < 0 ? NULL : fdopen(fd, "a");
-		if (fd >= 0 && !l->f)
-			close(fd);
-	} else {
-		l->f = fopen(path, "we");
-	}
-	if (!l->f) {
-		int err = -errno;
+	if ((err = outfile_open(&l->of, path, true, o, sig))) {
 		free(l);
 		return err;
 	}
 	fputs("Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\t"
-	      "Signal\tCommand\n", l->f);
-	if (fflush(l->f) == EOF)
-		l->err = -errno;
+	      "Signal\tCommand\n", l->of->f);
+	if (fflush(l->of->f) == EOF)
+		outfile_failed(l->of);
 	*out = l;
 	return 0;
 }
@@ -50,29 +39,30 @@ int joblog_open(struct joblog **out, const char *path)
 void joblog_attempt(struct joblog *l, const struct job *j,
                     const struct verdict *v)
 {
+	FILE *f;
+
 	if (!l)
 		return;
-	fprintf(l->f, "%zu\t%s\t%.3f\t%.3f\t0\t%llu\t%d\t%d\t", j->index,
+	f = l->of->f;
+	fprintf(f, "%zu\t%s\t%.3f\t%.3f\t0\t%llu\t%d\t%d\t", j->index,
 	        v->host, (double)v->start_ns / 1e9,
 	        (double)v->duration_ns / 1e9, (unsigned long long)v->bytes,
 	        v->log_exitval, v->signo);
 	/* A tab or newline inside the command would break the columns. */
 	for (const char *c = v->command; *c; c++)
-		putc(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c, l->f);
-	putc('\n', l->f);
-	if (fflush(l->f) == EOF && !l->err)
-		l->err = -errno;
+		putc(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c, f);
+	putc('\n', f);
+	if (fflush(f) == EOF)
+		outfile_failed(l->of);
 }
 
-int joblog_close(struct joblog *l)
+int joblog_close(struct joblog *l, bool keep)
 {
 	int err;
 
 	if (!l)
 		return 0;
-	err = l->err;
-	if (fclose(l->f) == EOF && !err)
-		err = -errno;
+	err = outfile_close(l->of, keep);
 	free(l);
 	return err;
 }

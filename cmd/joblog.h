@@ -10,13 +10,17 @@
 
 struct joblog;
 
-/* Creates path (truncating it) and writes the header; returns 0 or a
- * negative errno value. */
-int joblog_open(struct joblog **out, const char *path);
+/* Opens path as outfile_open does, live (o for alloter's own streams),
+ * and writes the header; returns 0 or a negative errno value (-EINTR with
+ * *sig: a signal came while waiting for a FIFO's reader). */
+int joblog_open(struct joblog **out, const char *path, alloter_output *o,
+                int *sig);
 /* Appends the line for an attempt of j that ran, with verdict v, at once. */
 void joblog_attempt(struct joblog *l, const struct job *j,
                     const struct verdict *v);
-/* Returns 0, or a negative errno value if any write failed. */
-int joblog_close(struct joblog *l);
+/* Closes the log, removing it (a regular file) unless keep is set; returns
+ * 0, or a negative errno value if any write failed: the log is then
+ * removed too. */
+int joblog_close(struct joblog *l, bool keep);
 
 #endif

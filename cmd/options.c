@@ -189,8 +189,6 @@ static int unknown_option(const struct option *longs, const char *arg,
 	return usage_error("unknown option '%.*s'", (int)len, arg);
 }
 
-#define LIMIT_MAX 1000000
-
 /* -j: N, or as GNU parallel spells it, N% of the online CPUs or the CPUs
  * plus or minus N; the relative forms give at least 1.  Only digits are
  * taken (strtol would also take blanks and a sign). */

@@ -11,6 +11,9 @@
 
 /* A field left unset by the command line stays at -1 (or NULL), so that a
  * task file's setting can fill it in. */
+/* The largest -j, and task-file limit, taken. */
+#define LIMIT_MAX 1000000
+
 struct options {
 	int limit;
 	int64_t timeout_ms, task_timeout_ms, grace_ms;

@@ -118,8 +118,9 @@ char **remote_argv(const struct hosts *h, const struct host *host,
 		v[k++] = "-p";
 		v[k++] = host->port;
 	}
-	v[k++] = host->dest;
+	/* Before the host too: nothing from here on is an option. */
 	v[k++] = "--";
+	v[k++] = host->dest;
 	v[k++] = line;
 	v[k] = NULL;
 	if (command) {

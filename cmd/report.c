@@ -1,25 +1,23 @@
 /*
  * report.c - the JSON report.  Tasks are written as they end, so memory
  * does not grow with a long streamed run; the run's own part comes last
- * (JSON objects are unordered), then the file is renamed into place so a
- * reader never sees half a report.  Strings are escaped for JSON and any
+ * (JSON objects are unordered); a regular file is written aside and
+ * renamed into place (outfile.h), so a reader never sees half a report.  Strings are escaped for JSON and any
  * byte that is not valid UTF-8 becomes U+FFFD, so the result is valid
  * whatever bytes a name or command holds.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "outfile.h"
 #include "report.h"
 
 struct report {
+	struct outfile *of;
 	FILE *f;
-	char *path, *tmp;
 	size_t n;
 };
 
@@ -78,45 +76,30 @@ static void json_str(FILE *f, const char *str)
 	putc('"', f);
 }
 
-int report_open(struct report **out, const char *path)
+int report_open(struct report **out, const char *path, alloter_output *o,
+                int *sig)
 {
 	struct report *rep = calloc(1, sizeof *rep);
-	mode_t mask;
-	int fd, err;
+	int err;
 
 	if (!rep)
 		return -ENOMEM;
-	if (!(rep->path = strdup(path)) ||
-	    asprintf(&rep->tmp, "%s.XXXXXX", path) < 0) {
-		rep->tmp = NULL;
-		err = -ENOMEM;
-		goto fail;
+	if ((err = outfile_open(&rep->of, path, false, o, sig))) {
+		free(rep);
+		return err;
 	}
-	fd = mkostemp(rep->tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto fail;
-	}
-	/* mkostemp makes it 0600; a report is as readable as any file the
-	 * user creates.  (umask is read before any thread starts.) */
-	mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	rep->f = fdopen(fd, "w");
-	if (!rep->f) {
-		err = -errno;
-		close(fd);
-		unlink(rep->tmp);
-		goto fail;
-	}
+	rep->f = rep->of->f;
 	fputs("{\n\"tasks\": [", rep->f);
 	*out = rep;
 	return 0;
-fail:
-	free(rep->tmp);
-	free(rep->path);
-	free(rep);
-	return err;
+}
+
+/* Each entry goes out whole: on alloter's own stdout, between the tasks'
+ * blocks rather than inside one. */
+static void entry_done(struct report *rep)
+{
+	if (fflush(rep->f) == EOF)
+		outfile_failed(rep->of);
 }
 
 static void task_head(struct report *rep, const struct job *j,
@@ -168,6 +151,7 @@ void report_ran(struct report *rep, const struct job *j,
 	fprintf(rep->f, ", \"core_dumped\": %s, \"start\": %.3f, "
 	        "\"duration_ms\": %lld}", v->core_dumped ? "true" : "false",
 	        (double)v->start_ns / 1e9, (long long)(v->duration_ns / 1000000));
+	entry_done(rep);
 }
 
 void report_skipped(struct report *rep, const struct job *j, const char *why,
@@ -182,6 +166,7 @@ void report_skipped(struct report *rep, const struct job *j, const char *why,
 		json_str(rep->f, needs);
 	}
 	fputs("}", rep->f);
+	entry_done(rep);
 }
 
 static const char *output_name(enum alloter_output_mode m)
@@ -193,7 +178,7 @@ static const char *output_name(enum alloter_output_mode m)
 void report_abandon(struct report *rep)
 {
 	if (rep)
-		unlink(rep->tmp);
+		outfile_abandon(rep->of);
 }
 
 int report_close(struct report *rep, const struct run *r, int exit_status)
@@ -201,7 +186,7 @@ int report_close(struct report *rep, const struct run *r, int exit_status)
 	const struct settings *s = &r->set;
 	const struct tally *t = &r->tally;
 	FILE *f;
-	int err = 0;
+	int err;
 
 	if (!rep)
 		return 0;
@@ -225,16 +210,15 @@ int report_close(struct report *rep, const struct run *r, int exit_status)
 	        s->tag ? "true" : "false", s->keep_order ? "true" : "false");
 	json_str(f, s->shell ? s->shell : "/bin/sh");
 	fputs("}}\n}\n", f);
-	if (fflush(f) == EOF || fsync(fileno(f)) < 0)
-		err = -errno;
-	if (fclose(f) == EOF && !err)
-		err = -errno;
-	if (!err && rename(rep->tmp, rep->path) < 0)
-		err = -errno;
-	if (err)
-		unlink(rep->tmp);
-	free(rep->tmp);
-	free(rep->path);
+	err = outfile_close(rep->of, true);
 	free(rep);
 	return err;
+}
+
+void report_discard(struct report *rep)
+{
+	if (!rep)
+		return;
+	outfile_close(rep->of, false);
+	free(rep);
 }

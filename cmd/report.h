@@ -9,9 +9,12 @@
 
 struct report;
 
-/* Starts the report in a temporary file beside path; the file appears
- * under path, whole, only at report_close.  Returns 0 or -errno. */
-int report_open(struct report **out, const char *path);
+/* Starts the report at path as outfile_open does (o for alloter's own
+ * streams): a regular file appears under path, whole, only at
+ * report_close.  Returns 0 or -errno (-EINTR with *sig: a signal came
+ * while waiting for a FIFO's reader). */
+int report_open(struct report **out, const char *path, alloter_output *o,
+                int *sig);
 /* Adds a task that ran: the verdict of its last attempt, its number. */
 void report_ran(struct report *rep, const struct job *j,
                 const struct verdict *v, int attempts);
@@ -24,7 +27,10 @@ void report_skipped(struct report *rep, const struct job *j, const char *why,
  * thread may be stuck writing; for a run that leaves at once. */
 void report_abandon(struct report *rep);
 /* Writes the run's part (its counts from r->tally) and puts the file in
- * place; returns 0 or -errno. */
+ * place (outfile_close); returns 0 or -errno: then nothing is left under
+ * its name. */
 int report_close(struct report *rep, const struct run *r, int exit_status);
+/* Closes a report of a run that never started, leaving nothing. */
+void report_discard(struct report *rep);
 
 #endif

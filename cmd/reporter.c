@@ -146,10 +146,13 @@ static void report_attempt(struct run *r, struct attempt *a)
 static void report_leftovers(struct run *r)
 {
 	int stop = r->res.stop_reason;
-	const char *why = stop == ALLOTER_CANCEL_TIMEOUT ? "timeout"
-	                  : cancel_is_signal(stop)       ? "interrupted"
-	                  : stop == CANCEL_HALT          ? "halt"
-	                                                 : "fail_fast";
+	/* No stop at all: the executor itself could not go on, which the
+	 * caller says; it is no fail-fast. */
+	const char *why = r->halted                        ? "halt"
+	                  : stop == ALLOTER_CANCEL_TIMEOUT   ? "timeout"
+	                  : stop == ALLOTER_CANCEL_FAILURE ? "fail_fast"
+	                  : stop >= ALLOTER_CANCEL_CALLER  ? "interrupted"
+	                                                   : "not_started";
 
 	for (size_t k = 0; k < r->n_jobs; k++) {
 		struct job *j = &r->jobs[k];

@@ -57,9 +57,25 @@ int signals_block(void)
 {
 	struct sigaction sa = {.sa_handler = SIG_IGN};
 
-	if (sigaction(SIGPIPE, &sa, NULL) < 0)
+	/* A write past ulimit -f then fails with EFBIG, which is reported,
+	 * instead of killing alloter with its tasks left running.  Tasks get
+	 * the default back at spawn. */
+	if (sigaction(SIGPIPE, &sa, NULL) < 0 ||
+	    sigaction(SIGXFSZ, &sa, NULL) < 0)
 		return -errno;
 	return mask(SIG_BLOCK);
+}
+
+int signals_wait(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000,
+	                      .tv_nsec = (long)(ms % 1000) * 1000000};
+	sigset_t set;
+	int sig;
+
+	interrupt_set(&set);
+	sig = sigtimedwait(&set, NULL, &ts);
+	return sig > 0 ? sig : 0;
 }
 
 int signals_unblock(void)
@@ -169,6 +185,11 @@ fail_sfd:
 fail:
 	free(s);
 	return err;
+}
+
+int signals_first(struct signals *s)
+{
+	return atomic_load(&s->first);
 }
 
 int signals_stop(struct signals *s)

@@ -400,10 +400,11 @@ int alloter_reaper_start(void);
  * behind it.  Call it after SIGCHLD. */
 int alloter_reaper_sweep(bool *more);
 /* Terminates every process still descended from this one (SIGTERM and
- * SIGCONT, then SIGKILL after grace_ms), found through /proc, and reaps
- * them.  Call it only while no process task is running.  Returns how many
- * processes it signalled (>= 0), or -EPERM before alloter_reaper_start. */
-int alloter_reaper_terminate(int64_t grace_ms);
+ * SIGCONT, then SIGKILL after grace_ms, or as soon as hurry, if not NULL,
+ * is hurried), found through /proc, and reaps them.  Call it only while
+ * no process task is running.  Returns how many processes it signalled
+ * (>= 0), or -EPERM before alloter_reaper_start. */
+int alloter_reaper_terminate(int64_t grace_ms, const alloter_cancel *hurry);
 
 /* ------------------------------------------------------------------------
  * Durations: "1m30s", "500ms", "0.5" (seconds), "2h".

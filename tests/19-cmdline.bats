@@ -140,8 +140,8 @@ cpus() {
 	refused "alloter: unknown option '--jobs' (GNU parallel's --jobs is -j or --limit here)" --jobs=4
 }
 
-@test "--halt points to -x and -k" {
-	refused "alloter: unknown option '--halt' (GNU parallel's --halt soon,fail=1 is -x here, and --halt now,fail=1 is -k)" --halt now,fail=1
+@test "--halt-on-error points to --halt, -x and -k" {
+	refused "alloter: unknown option '--halt-on-error' (GNU parallel's --halt-on-error 1 is --halt soon,fail=1 (-x) here, and --halt-on-error 2 is --halt now,fail=1 (-k))" --halt-on-error 1
 }
 
 @test "xargs' -i and -d point to -I and -0" {

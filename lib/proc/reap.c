@@ -268,7 +268,7 @@ static bool any_alive(pid_t *found)
 	return false;
 }
 
-int alloter_reaper_terminate(int64_t grace_ms)
+int alloter_reaper_terminate(int64_t grace_ms, const alloter_cancel *hurry)
 {
 	struct timespec pause = {0, SWEEP_PAUSE_MS * 1000000};
 	pid_t *found;
@@ -283,7 +283,8 @@ int alloter_reaper_terminate(int64_t grace_ms)
 	hit = al_signal_descendants(getpid(), SIGTERM);
 	if (hit <= 0)
 		goto out;
-	for (int64_t waited = 0; waited < grace_ms && any_alive(found);
+	for (int64_t waited = 0; waited < grace_ms && any_alive(found) &&
+	                         !(hurry && alloter_cancel_hurried(hurry));
 	     waited += SWEEP_PAUSE_MS)
 		nanosleep(&pause, NULL);
 	/* A process stuck in the kernel (state D) may outlive SIGKILL for a
