@@ -451,22 +451,41 @@ struct alloter_proc {
 	int64_t timeout_ms;       /* 0: none */
 	int64_t grace_ms;         /* SIGTERM to SIGKILL; 0: 2000 */
 	alloter_output *output;   /* NULL: inherit stdout and stderr */
-	bool stdin_pipe;          /* stdin: a pipe that gets stdin_data, then
-	                             is held open until the task ends, so the
-	                             task sees EOF if we die; else /dev/null */
-	const char *stdin_data;   /* at most 60 KiB (-E2BIG), or NULL */
+	/* stdin is /dev/null, unless one of the three below asks for a pipe.
+	 * Data given is data delivered, then EOF: the pipe gets stdin_data
+	 * and our end is closed at once, so tr, cat or wc end. */
+	bool stdin_pipe;          /* a pipe even without data (EOF at once) */
+	const char *stdin_data;   /* stdin_len bytes, at most 60 KiB (else
+	                             SPAWN_FAILED, -E2BIG), or NULL */
 	size_t stdin_len;
+	bool stdin_hold;          /* hold the pipe (after the data) open until
+	                             the task ends: the task sees EOF only if
+	                             we die first, a watchdog for wrappers */
+	bool shell_status;        /* with argv: a program that is not found, or
+	                             cannot be run, ends EXITED 127 or 126 as
+	                             under a shell, and the library writes the
+	                             shell's message ("alloter: NAME: not
+	                             found") to the task's stderr (its output,
+	                             or descriptor 2), the one thing it ever
+	                             writes, on request; without it, it ends
+	                             SPAWN_FAILED like any spawn failure */
 };
 #define ALLOTER_PROC_INIT {0}
 
 /* Runs p to its end, terminating its process group (SIGTERM and SIGCONT,
  * then SIGKILL after the grace period) when its deadline passes or cancel
- * (NULL: none) fires; once the main process has exited, whatever it left in
- * its group is terminated the same way.  *res is filled in either way.
- * Returns 0 when the command ran, whatever its exit status (see res), or
- * the negative errno value that kept it from starting (res->status is then
- * ALLOTER_PROC_SPAWN_FAILED, res->err the same value).  p and its strings
- * are only read, and only during the call. */
+ * (NULL: none; a handle with a deadline of its own works too) fires; once
+ * the main process has exited, whatever it left in its group is terminated
+ * the same way, and the task ends when no living member is left (zombies
+ * waiting for init to reap them do not count).  *res (NULL: not wanted) is
+ * filled in either way.  Returns 0 when the command ran, whatever its exit
+ * status (see res), or the negative errno value that kept it from starting
+ * (res->status is then ALLOTER_PROC_SPAWN_FAILED, res->err the same value):
+ * ONE RULE for a program not found (-ENOENT), not runnable (-EACCES,
+ * -ENOEXEC), a bad cwd or shell, -E2BIG stdin, -EAGAIN for processes, ...;
+ * -EINVAL for a NULL p or one with neither command nor argv.  (Only
+ * shell_status makes a direct exec's failure look as under a shell.)  p
+ * and its strings are only read, and only during the call; thread-safe. */
 int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
                      struct alloter_proc_result *res);
 
