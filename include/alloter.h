@@ -55,6 +55,12 @@
 extern "C" {
 #endif
 
+/* The library is built with -fvisibility=hidden; what this header declares
+ * is its whole exported interface. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility push(default)
+#endif
+
 #define ALLOTER_VERSION "0.1.0"
 
 /* ------------------------------------------------------------------------
@@ -633,6 +639,10 @@ int alloter_taskfile_parse(const char *buf, size_t len, const char *name,
                            const char *dir, struct alloter_taskfile **out,
                            struct alloter_diag *diag);
 void alloter_taskfile_free(struct alloter_taskfile *tf);
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
