@@ -35,9 +35,10 @@ LIB := $(O)/liballoter.a
 VERSION := $(shell sed -n 's/^\#define ALLOTER_VERSION "\(.*\)"/\1/p' include/alloter.h)
 SONAME := liballoter.so.0
 SOLIB := $(O)/liballoter.so.$(VERSION)
+LIBBENCH := $(O)/bench/libbench
 
 .PHONY: all run test unit check valgrind fuzz mutants install uninstall clean deps-build deps-test bench
-all: $(BIN) $(LIB) $(SOLIB) $(UNIT_BIN) $(EX_BIN)
+all: $(BIN) $(LIB) $(SOLIB) $(UNIT_BIN) $(EX_BIN) $(LIBBENCH)
 
 # Quiet by default, as git and the kernel build: "CC lib/exec/exec.o";
 # `make V=1` shows the whole commands.
@@ -83,6 +84,10 @@ $(BIN): $(CMD_OBJ) $(LIB)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIB) $(LIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
+	$(quiet) LINK $(@:$(O)/%=%)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(LIBBENCH): $(O)/bench/libbench.o $(LIB)
 	$(quiet) LINK $(@:$(O)/%=%)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
@@ -159,4 +164,4 @@ uninstall:
 clean:
 	rm -rf $(O) build build-asan build-tsan build-mutants
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:$(O)/tests/%=$(O)/tests/unit/%.d) $(EX_BIN:%=%.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:$(O)/tests/%=$(O)/tests/unit/%.d) $(EX_BIN:%=%.d) $(LIBBENCH).d
