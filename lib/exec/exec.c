@@ -424,7 +424,7 @@ static void coordinate(struct batch *r)
 		struct pollfd fds[3];
 		struct slot *mine = NULL;
 		nfds_t n = 0;
-		int wake = -1, rc;
+		int wake = -1, timeout, rc;
 
 		start_tasks(r, r->helps ? &mine : NULL, false);
 		if (r->stopping)
@@ -459,8 +459,9 @@ static void coordinate(struct batch *r)
 			fds[n++] = (struct pollfd){.fd = r->feed->wake_fd,
 			                           .events = POLLIN};
 		}
+		timeout = r->qhead && !r->helps ? STUCK_POLL_MS : -1;
 		pthread_mutex_unlock(&r->lock);
-		rc = poll(fds, n, r->qhead && !r->helps ? STUCK_POLL_MS : -1);
+		rc = poll(fds, n, timeout);
 		/* Reset the counter before looking: a thread that bumps it
 		 * after this read makes the next poll return at once. */
 		if (rc > 0 && fds[0].revents)
