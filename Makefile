@@ -30,9 +30,15 @@ EX_BIN := $(EX_SRC:examples/%.c=$(O)/examples/%)
 
 BIN := $(O)/alloter
 LIB := $(O)/liballoter.a
+# The shared library: liballoter.so.VERSION, with the soname
+# liballoter.so.0 and the link-time name liballoter.so as symlinks.
+VERSION := $(shell sed -n 's/^\#define ALLOTER_VERSION "\(.*\)"/\1/p' include/alloter.h)
+SONAME := liballoter.so.0
+SOLIB := $(O)/liballoter.so.$(VERSION)
+LIBBENCH := $(O)/bench/libbench
 
 .PHONY: all run test unit check valgrind fuzz mutants install uninstall clean deps-build deps-test bench
-all: $(BIN) $(LIB) $(UNIT_BIN) $(EX_BIN)
+all: $(BIN) $(LIB) $(SOLIB) $(UNIT_BIN) $(EX_BIN) $(LIBBENCH)
 
 # Quiet by default, as git and the kernel build: "CC lib/exec/exec.o";
 # `make V=1` shows the whole commands.
@@ -48,10 +54,12 @@ endif
 # rebuilds nothing.
 .SECONDARY:
 
+# Library objects serve both libraries: position-independent, and hidden
+# unless the public header exports them.
 $(O)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(quiet) CC $(@:$(O)/%=%)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ilib -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -Ilib -c -o $@ $<
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -62,6 +70,14 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(quiet) AR $(@:$(O)/%=%)
 	$(Q)$(AR) rcs $@ $^
+
+$(SOLIB): $(LIB_OBJ) lib/alloter.map
+	$(quiet) LINK $(@:$(O)/%=%)
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,$(SONAME) \
+	  -Wl,--version-script=lib/alloter.map -Wl,--no-undefined \
+	  -o $@ $(LIB_OBJ) $(LIBS)
+	$(Q)ln -sf $(@F) $(O)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $(O)/liballoter.so
 
 $(BIN): $(CMD_OBJ) $(LIB)
 	$(quiet) LINK $(@:$(O)/%=%)
@@ -77,6 +93,10 @@ CMD_UNITS := $(O)/tests/t_template $(O)/tests/t_argsource
 $(CMD_UNITS:$(O)/tests/%=$(O)/tests/unit/%.o): ALL_CFLAGS += -Icmd
 $(O)/tests/t_template: $(O)/cmd/template.o
 $(O)/tests/t_argsource: $(O)/cmd/argsource.o $(O)/cmd/linereader.o
+
+$(LIBBENCH): $(O)/bench/libbench.o $(LIB)
+	$(quiet) LINK $(@:$(O)/%=%)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(O)/examples/%: $(O)/examples/%.o $(LIB)
 	$(quiet) LINK $(@:$(O)/%=%)
@@ -134,16 +154,21 @@ install: all
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/alloter
 	install -m 644 man/alloter.1 $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/liballoter.a
+	install -m 644 $(SOLIB) $(DESTDIR)$(PREFIX)/lib/$(notdir $(SOLIB))
+	ln -sf $(notdir $(SOLIB)) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/liballoter.so
 	install -m 644 include/alloter.h $(DESTDIR)$(PREFIX)/include/alloter.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define ALLOTER_VERSION "\(.*\)"/\1/p' include/alloter.h)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	  lib/alloter.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/alloter $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1 \
 	  $(DESTDIR)$(PREFIX)/lib/liballoter.a $(DESTDIR)$(PREFIX)/include/alloter.h \
+	  $(DESTDIR)$(PREFIX)/lib/$(notdir $(SOLIB)) $(DESTDIR)$(PREFIX)/lib/$(SONAME) \
+	  $(DESTDIR)$(PREFIX)/lib/liballoter.so \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc
 
 clean:
 	rm -rf $(O) build build-asan build-tsan build-mutants
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:$(O)/tests/%=$(O)/tests/unit/%.d) $(EX_BIN:%=%.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:$(O)/tests/%=$(O)/tests/unit/%.d) $(EX_BIN:%=%.d) $(LIBBENCH).d

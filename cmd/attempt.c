@@ -33,7 +33,7 @@ static int set_up_remote(const struct run *r, struct attempt *a)
 	if (!a->rargv || !a->payload || !a->tag)
 		return -ENOMEM;
 	a->proc.argv = a->rargv;
-	a->proc.stdin_pipe = true;
+	a->proc.stdin_hold = true;
 	a->proc.stdin_data = a->payload;
 	a->proc.name = j->name;
 	a->proc.tag = a->tag;
@@ -93,6 +93,7 @@ struct attempt *attempt_new(const struct run *r, struct job *j,
 		.timeout_ms = j->timeout_ms,
 		.grace_ms = r->set.grace_ms,
 		.output = r->out,
+		.shell_status = true,
 	};
 	a->call.proc = &a->proc;
 	if (r->pacing->memfree > 0)

@@ -90,6 +90,12 @@ void verdict_make(struct verdict *v, const struct attempt *a,
 			.status = ALLOTER_PROC_SPAWN_FAILED, .err = o->err,
 			.start_ns = o->start_ns};
 	}
+	if (o->state == ALLOTER_NOT_RUN)
+		/* A stop took it back from the pool's queue unstarted: as
+		 * if terminated at once, as paced_task says it. */
+		res = (struct alloter_proc_result){
+			.status = ALLOTER_PROC_TERMINATED,
+			.cancel_reason = o->reason};
 	if (a->host && !a->host->local) {
 		if (a->transport_failed) {
 			snprintf(v->moved_why, sizeof v->moved_why, "%s",

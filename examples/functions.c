@@ -34,23 +34,30 @@ int main(void)
 	struct alloter_outcome out[3];
 	struct alloter_exec_opts opts = ALLOTER_EXEC_OPTS_INIT;
 	struct alloter_exec_result res = ALLOTER_EXEC_RESULT_INIT;
-	alloter_pool *pool = NULL;
+	alloter_pool *pool = NULL; /* NULL until made: free(NULL) is safe */
 	int err;
 
 	opts.limit = 2;
 	opts.timeout_ms = 1000;
-	if ((err = alloter_pool_new(&pool, 0)) ||
-	    (err = alloter_exec(pool, tasks, 3, &opts, out, &res))) {
+	if ((err = alloter_pool_new(&pool, 0))) {
+		fprintf(stderr, "functions: cannot make a pool: %s\n",
+		        strerror(-err));
+		return 1;
+	}
+	if ((err = alloter_exec(pool, tasks, 3, &opts, out, &res))) {
 		fprintf(stderr, "functions: cannot run the batch: %s\n",
 		        strerror(-err));
 		alloter_pool_free(pool);
 		return 1;
 	}
+	/* CANCELLED: it returned after the batch's handle fired (here, the
+	 * deadline), which is not a failure of its own. */
 	for (int i = 0; i < 3; i++)
 		printf("task %d: %s\n", i + 1,
 		       out[i].state == ALLOTER_SUCCEEDED ? "succeeded"
-		       : out[i].err == -ECANCELED       ? "cancelled"
-		                                         : "failed");
+		       : out[i].state == ALLOTER_CANCELLED ? "cancelled"
+		       : out[i].state == ALLOTER_NOT_RUN   ? "not run"
+		                                           : "failed");
 	printf("timed out: %s\n",
 	       res.stop_reason == ALLOTER_CANCEL_TIMEOUT ? "yes" : "no");
 	alloter_pool_free(pool);

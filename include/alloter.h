@@ -24,6 +24,11 @@
  * THREADS: each section says which calls may be made from several threads
  * at once.  None is async-signal-safe.
  *
+ * LINKING: the shared library (liballoter.so.0) exports only alloter_*
+ * names; the static one (liballoter.a) has the same API.  pkg-config
+ * --cflags --libs alloter gives the flags for either (--static for the
+ * static one, which also needs libyaml).
+ *
  * PROCESS-WIDE EFFECTS (the library's only global state):
  * - Process tasks register their leaders' pids in one table for the whole
  *   process, so that the opt-in reaper below can tell them from orphans.
@@ -33,6 +38,10 @@
  *   library waits only for processes it started and their process groups.
  * - Process tasks are spawned with the default signal mask and
  *   dispositions, whatever the caller's threads have.
+ * - The first handle with a deadline (alloter_cancel_new_timeout, or a
+ *   batch with timeout_ms) starts one timer thread for the process, which
+ *   fires such handles at their time.  It takes no signal (all blocked),
+ *   runs none of the caller's code, and lasts for the process's life.
  */
 #ifndef ALLOTER_H
 #define ALLOTER_H
@@ -46,6 +55,12 @@
 extern "C" {
 #endif
 
+/* The library is built with -fvisibility=hidden; what this header declares
+ * is its whole exported interface. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility push(default)
+#endif
+
 #define ALLOTER_VERSION "0.1.0"
 
 /* ------------------------------------------------------------------------
@@ -56,8 +71,14 @@ extern "C" {
  * reason.  Once fired, alloter_cancel_fd() stays readable (level-triggered),
  * so a task can poll it beside its own descriptors.  "Hurry" is a second,
  * stronger request (the second Ctrl-C): process tasks then skip the grace
- * period and send SIGKILL at once.  All functions are thread-safe; none is
- * async-signal-safe.
+ * period and send SIGKILL at once.  A handle may have a deadline of its own
+ * (the analogue of context.WithTimeout): it then fires by itself with
+ * ALLOTER_CANCEL_TIMEOUT, and so do its descendants, which lets a request's
+ * deadline be handed down to several batches (as their parent) and process
+ * tasks (as their cancel handle).  All functions are thread-safe; none is
+ * async-signal-safe.  A handle is the caller's from *_new to *_free; free
+ * it only once nothing uses it (no batch, task or thread), and free
+ * children before their parent.
  */
 typedef struct alloter_cancel alloter_cancel;
 
@@ -74,6 +95,19 @@ enum alloter_cancel_reason {
  * a fired parent starts fired.  The caller frees it with alloter_cancel_free
  * before freeing the parent.  Returns 0 or -ENOMEM, -EMFILE, ... */
 int alloter_cancel_new(alloter_cancel **out, alloter_cancel *parent);
+/* The same, with a deadline timeout_ms from now: at that time the handle
+ * fires by itself with ALLOTER_CANCEL_TIMEOUT (unless it fired already).
+ * timeout_ms 0 means no deadline (as alloter_cancel_new), INT64_MAX never;
+ * negative is -EINVAL.  Returns 0, -EINVAL, -ENOMEM, -EMFILE, -EAGAIN (the
+ * timer thread could not start), ... */
+int alloter_cancel_new_timeout(alloter_cancel **out, alloter_cancel *parent,
+                               int64_t timeout_ms);
+/* Returns the milliseconds left until the soonest deadline of c and its
+ * ancestors (rounded up; 0 once it passed), or -1 when none has one (or c
+ * is NULL).  A count, not an error. */
+int64_t alloter_cancel_remaining_ms(const alloter_cancel *c);
+/* Releases c and its descriptors; its children stay, unlinked (they no
+ * longer fire with it).  NULL does nothing. */
 void alloter_cancel_free(alloter_cancel *c);
 /* Fires c and its descendants with reason (> 0; 0 or less means
  * ALLOTER_CANCEL_CALLER); later calls do nothing. */
@@ -97,13 +131,31 @@ int alloter_cancel_hurry_fd(const alloter_cancel *c);
  * Worker pool: threads that run many batches, one after another or at once.
  * max_threads bounds the threads (0: grow on demand without bound).  Threads
  * start lazily and stay for the next batch.  Several threads may run
- * batches on one pool at once.  alloter_pool_free must not be called while
- * an alloter_exec on the pool is running; it joins every thread.
+ * batches on one pool at once (alloter_exec*, alloter_group_* are
+ * thread-safe on a shared pool).  Every pool thread starts with the signal
+ * mask that the thread calling alloter_pool_new* had at that call, whatever
+ * thread's batch later makes the pool start it; its stack is stack_size
+ * bytes (0: the system's default for new threads, as pthread_create
+ * gives; see ulimit -s).  A task's large local arrays need a pool made
+ * with enough.  alloter_pool_free must not be called while a batch on the
+ * pool is running (an exec, an unfreed group); it joins every thread.
  */
 typedef struct alloter_pool alloter_pool;
 
-/* Returns 0 and *out, or -ENOMEM. */
+struct alloter_pool_opts {
+	unsigned max_threads; /* 0: grow on demand without bound */
+	size_t stack_size;    /* bytes; 0: the system's default; below
+	                         PTHREAD_STACK_MIN: -EINVAL */
+};
+#define ALLOTER_POOL_OPTS_INIT {0}
+
+/* Returns 0 and *out (the caller's, to free with alloter_pool_free), or
+ * -ENOMEM, -EINVAL. */
 int alloter_pool_new(alloter_pool **out, unsigned max_threads);
+/* The same with options (NULL: the defaults). */
+int alloter_pool_new_opts(alloter_pool **out,
+                          const struct alloter_pool_opts *opts);
+/* Joins every thread and releases the pool; NULL does nothing. */
 void alloter_pool_free(alloter_pool *p);
 
 /* ------------------------------------------------------------------------
@@ -113,10 +165,28 @@ void alloter_pool_free(alloter_pool *p);
  * failure; that value is kept as the outcome's err, so a task that follows
  * the library's convention returns a negative errno value.  It should watch
  * its cancellation handle and return soon after it fires.  alloter_exec
- * returns only after every task it started has returned.  C has no panics
- * to recover: a function task that crashes takes the process down with it.
- * For isolation, run the work as a process task, which turns a crash into
- * an outcome ("killed by SIGSEGV").
+ * returns only after every task it started has returned.
+ *
+ * WHERE TASKS RUN: on the pool's threads, and on the thread that called
+ * alloter_exec (or alloter_group_wait, or a blocked alloter_group_go): that
+ * thread runs the first task itself and takes back, and runs, any task of
+ * its batch that no pool thread has taken yet.  So a small batch costs no
+ * hand-off between threads, and exec called from inside a task, on the
+ * same pool, works even when the pool has no free thread (max_threads 1):
+ * the nested batch runs on the calling task's thread.  (A feed with a
+ * wake_fd is coordinated without helping, except with tasks stuck in the
+ * queue of a pool with no free thread, so its wake_fd is watched always.)
+ * A task must therefore not rely on thread-local state or on which thread's
+ * signal mask it runs with.
+ *
+ * NO PANIC RECOVERY: C has none.  A function task that crashes (SIGSEGV,
+ * abort) takes the whole process down with it.  For isolation, run the
+ * work as a process task (alloter_proc_task below), which turns a crash
+ * into an outcome ("killed by SIGSEGV").  A task must not end its thread
+ * with pthread_exit (nor be cancelled with pthread_cancel): on a pool
+ * thread this is detected, the task FAILS with err -EOWNERDEAD and the pool
+ * replaces the thread; on the calling thread it abandons the exec call,
+ * which is undefined behaviour.
  */
 typedef int (*alloter_fn)(void *arg, alloter_cancel *cancel);
 
@@ -126,23 +196,33 @@ struct alloter_task {
 };
 
 enum alloter_state {
-	ALLOTER_NOT_RUN = 0, /* never started (fail-fast, timeout, cancel) */
-	ALLOTER_SUCCEEDED,
-	ALLOTER_FAILED,
+	ALLOTER_NOT_RUN = 0,   /* never started (fail-fast, timeout, cancel):
+	                          reason says why */
+	ALLOTER_SUCCEEDED = 1, /* returned 0 */
+	ALLOTER_FAILED = 2,    /* returned non-zero (err) before the batch's
+	                          handle fired; or could not be started */
+	ALLOTER_CANCELLED = 3, /* returned non-zero (err) after the batch's
+	                          handle fired (kill-others, the deadline, the
+	                          parent): reason says why */
 };
 
 struct alloter_outcome {
 	enum alloter_state state;
-	int err;             /* what the task returned (non-zero: it failed);
+	int err;             /* what the task returned (FAILED, CANCELLED);
 	                        a negative errno value when it could not be
-	                        started at all */
+	                        started at all (FAILED: -EAGAIN ...) */
 	int64_t start_ns;    /* wall-clock start, ns since the Unix epoch */
 	int64_t duration_ns; /* monotonic run time */
+	int reason;          /* NOT_RUN, CANCELLED: the alloter_cancel_reason
+	                        that stopped it (0 for a task never handed
+	                        out); else 0 */
 };
 
 struct alloter_exec_opts {
 	int limit;          /* tasks at once; 0 = no limit; negative = -EINVAL */
-	int64_t timeout_ms; /* deadline from the call; 0 = none */
+	int64_t timeout_ms; /* deadline from the call (a group: from its
+	                       creation); 0 = none; INT64_MAX = never;
+	                       negative = -EINVAL */
 	bool fail_fast;     /* after a failure, start nothing new */
 	bool kill_others;   /* ... and cancel running tasks (implies fail_fast) */
 	alloter_cancel *parent; /* firing it cancels the batch; may be NULL */
@@ -151,19 +231,26 @@ struct alloter_exec_opts {
 #define ALLOTER_EXEC_RESULT_INIT {.first_failed = SIZE_MAX}
 
 struct alloter_exec_result {
-	int err;             /* the first failure in time: its outcome's err,
-	                        else 0 */
-	size_t first_failed; /* its index (feed: its id); SIZE_MAX if none */
+	int err;             /* the first FAILED task in time: its outcome's
+	                        err, else 0 (cancelled tasks are not failures:
+	                        see stop_reason) */
+	size_t first_failed; /* its index (feed: its id; group: the order of
+	                        its go call, from 0); SIZE_MAX if none */
 	int stop_reason;     /* why starting stopped early: an
 	                        alloter_cancel_reason, or 0 if it did not */
-	size_t started, succeeded, failed;
+	size_t started;      /* tasks that began to run */
+	size_t succeeded, failed, cancelled; /* by final state */
+	bool ok;             /* THE test for "the batch succeeded": every
+	                        task ran and succeeded, nothing stopped it */
 };
 
 /* Runs n tasks.  outcomes (n entries, or NULL) receives each task's outcome;
  * res (or NULL) the summary.  Returns 0 when the batch ran (whatever the
- * tasks did: see res), or a negative errno value when it could not (-EINVAL
- * for bad options, -ENOMEM, ...).  Any thread may call it, on the same pool
- * as other threads; the arrays must stay valid until it returns. */
+ * tasks did: test res->ok), or a negative errno value when it could not
+ * (-EINVAL for bad options, -ENOMEM, ...).  Any thread may call it, on the
+ * same pool as other threads, and a task may call it (see WHERE TASKS
+ * RUN); the arrays are only borrowed, and must stay valid until it
+ * returns.  n == 0 returns at once, with res->ok set. */
 int alloter_exec(alloter_pool *pool, const struct alloter_task *tasks, size_t n,
                  const struct alloter_exec_opts *opts,
                  struct alloter_outcome *outcomes,
@@ -180,7 +267,10 @@ int alloter_exec(alloter_pool *pool, const struct alloter_task *tasks, size_t n,
  * tasks' ends wait for the lock), and they must not call alloter_exec*
  * nor wait for the pool's work.  On a pool with fewer threads than limit,
  * tasks beyond its threads wait in its queue, count against limit, and
- * start first when a thread comes free. */
+ * start first when a thread comes free.  A task handed out by next() that
+ * waited in that queue when the batch stopped (fail-fast, deadline,
+ * cancel) never starts: done() gets it with state ALLOTER_NOT_RUN.  done()
+ * is called exactly once for every task next() handed out. */
 /* next() returns one of these (or a negative errno value, which ends the
  * batch as ALLOTER_NEXT_END does, with that error as exec's return). */
 enum alloter_next {
@@ -210,6 +300,51 @@ struct alloter_feed {
 int alloter_exec_feed(alloter_pool *pool, const struct alloter_feed *feed,
                       const struct alloter_exec_opts *opts,
                       struct alloter_exec_result *res);
+
+/* ------------------------------------------------------------------------
+ * Group: the incremental form, after Go's errgroup.Group with SetLimit.
+ *
+ *   alloter_group_new(&g, pool, &opts);   the deadline counts from here
+ *   alloter_group_go(g, fetch, &a);       blocks while opts.limit run
+ *   alloter_group_go(g, fetch, &b);
+ *   alloter_group_wait(g, &res);          every task has returned
+ *   alloter_group_free(g);
+ *
+ * The semantics are exec's: limit, deadline, fail-fast, kill-others, the
+ * parent handle, first error, every outcome (go_outcome), and res->ok.  A
+ * task gets the group's handle, which fires on kill-others, the deadline
+ * and the parent.  All functions may be called from several threads at
+ * once (and from the group's own tasks), except alloter_group_free.
+ */
+typedef struct alloter_group alloter_group;
+
+/* Makes a group on pool (borrowed: it must outlive the group); opts is
+ * copied (NULL: the defaults).  Returns 0 and *out (the caller's, to free
+ * with alloter_group_free), or -EINVAL, -ENOMEM, -EMFILE. */
+int alloter_group_new(alloter_group **out, alloter_pool *pool,
+                      const struct alloter_exec_opts *opts);
+/* Starts fn(arg, handle).  While opts.limit tasks run it blocks (helping:
+ * it may run a queued task of the group on this thread) until one ends.
+ * Returns 0 once the task is started or queued; -ECANCELED, without
+ * starting it, once the group stopped (fail-fast after a failure,
+ * kill-others, the deadline, the parent); -EINVAL after wait or for a NULL
+ * fn; -ENOMEM.  arg is borrowed until the task returns. */
+int alloter_group_go(alloter_group *g, alloter_fn fn, void *arg);
+/* The same, but never blocks: -EAGAIN while the limit is reached. */
+int alloter_group_try_go(alloter_group *g, alloter_fn fn, void *arg);
+/* As alloter_group_go, and *out (borrowed; it must stay valid until wait
+ * returns) receives the task's outcome when it ends; NOT_RUN until then. */
+int alloter_group_go_outcome(alloter_group *g, alloter_fn fn, void *arg,
+                             struct alloter_outcome *out);
+/* Waits until every task started has returned (queued tasks it may run on
+ * this thread, or, after a stop, end unstarted), then fills res (NULL: not
+ * wanted).  Later go calls fail with -EINVAL; later waits return the same.
+ * Returns 0, or the negative errno value that kept the group from running
+ * (res->err holds the first task error: test res->ok). */
+int alloter_group_wait(alloter_group *g, struct alloter_exec_result *res);
+/* Waits as alloter_group_wait if not yet done, then releases the group;
+ * NULL does nothing. */
+void alloter_group_free(alloter_group *g);
 
 /* ------------------------------------------------------------------------
  * Output: where process tasks' stdout and stderr go.
@@ -324,22 +459,41 @@ struct alloter_proc {
 	int64_t timeout_ms;       /* 0: none */
 	int64_t grace_ms;         /* SIGTERM to SIGKILL; 0: 2000 */
 	alloter_output *output;   /* NULL: inherit stdout and stderr */
-	bool stdin_pipe;          /* stdin: a pipe that gets stdin_data, then
-	                             is held open until the task ends, so the
-	                             task sees EOF if we die; else /dev/null */
-	const char *stdin_data;   /* at most 60 KiB (-E2BIG), or NULL */
+	/* stdin is /dev/null, unless one of the three below asks for a pipe.
+	 * Data given is data delivered, then EOF: the pipe gets stdin_data
+	 * and our end is closed at once, so tr, cat or wc end. */
+	bool stdin_pipe;          /* a pipe even without data (EOF at once) */
+	const char *stdin_data;   /* stdin_len bytes, at most 60 KiB (else
+	                             SPAWN_FAILED, -E2BIG), or NULL */
 	size_t stdin_len;
+	bool stdin_hold;          /* hold the pipe (after the data) open until
+	                             the task ends: the task sees EOF only if
+	                             we die first, a watchdog for wrappers */
+	bool shell_status;        /* with argv: a program that is not found, or
+	                             cannot be run, ends EXITED 127 or 126 as
+	                             under a shell, and the library writes the
+	                             shell's message ("alloter: NAME: not
+	                             found") to the task's stderr (its output,
+	                             or descriptor 2), the one thing it ever
+	                             writes, on request; without it, it ends
+	                             SPAWN_FAILED like any spawn failure */
 };
 #define ALLOTER_PROC_INIT {0}
 
 /* Runs p to its end, terminating its process group (SIGTERM and SIGCONT,
  * then SIGKILL after the grace period) when its deadline passes or cancel
- * (NULL: none) fires; once the main process has exited, whatever it left in
- * its group is terminated the same way.  *res is filled in either way.
- * Returns 0 when the command ran, whatever its exit status (see res), or
- * the negative errno value that kept it from starting (res->status is then
- * ALLOTER_PROC_SPAWN_FAILED, res->err the same value).  p and its strings
- * are only read, and only during the call. */
+ * (NULL: none; a handle with a deadline of its own works too) fires; once
+ * the main process has exited, whatever it left in its group is terminated
+ * the same way, and the task ends when no living member is left (zombies
+ * waiting for init to reap them do not count).  *res (NULL: not wanted) is
+ * filled in either way.  Returns 0 when the command ran, whatever its exit
+ * status (see res), or the negative errno value that kept it from starting
+ * (res->status is then ALLOTER_PROC_SPAWN_FAILED, res->err the same value):
+ * ONE RULE for a program not found (-ENOENT), not runnable (-EACCES,
+ * -ENOEXEC), a bad cwd or shell, -E2BIG stdin, -EAGAIN for processes, ...;
+ * -EINVAL for a NULL p or one with neither command nor argv.  (Only
+ * shell_status makes a direct exec's failure look as under a shell.)  p
+ * and its strings are only read, and only during the call; thread-safe. */
 int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
                      struct alloter_proc_result *res);
 
@@ -551,6 +705,10 @@ int alloter_taskfile_parse(const char *buf, size_t len, const char *name,
                            const char *dir, struct alloter_taskfile **out,
                            struct alloter_diag *diag);
 void alloter_taskfile_free(struct alloter_taskfile *tf);
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

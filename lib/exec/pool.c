@@ -2,28 +2,41 @@
  * pool.c - worker threads on a mutex and condition-variable queue.  Threads
  * start lazily, when work arrives and none is idle, and then stay for the
  * next batch, so a long-lived program can keep one pool and pay for thread
- * creation once.
+ * creation once.  Every thread is made with the signal mask that the thread
+ * calling alloter_pool_new had then, and the stack size the pool was given.
  */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include "exec/pool.h"
-
-/* Workers run process tasks whose buffers live on the heap, so a small
- * stack is plenty; it keeps a pool of a thousand threads cheap. */
-#define STACK_SIZE (512 * 1024)
 
 struct alloter_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t work;    /* signalled when work is queued or on stop */
 	struct al_work *head, *tail;
 	pthread_t *ids;         /* every thread started, to join at the end */
-	unsigned max, threads, idle, pending, ids_cap;
+	unsigned max, threads, live, idle, pending, ids_cap;
 	bool stopping;
 	pthread_attr_t attr;
 };
+
+static int grow(alloter_pool *p);
+
+/* A task ended its thread (pthread_exit): the thread leaves the pool, and
+ * another takes its place if work waits for one. */
+static void worker_gone(void *arg)
+{
+	alloter_pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	p->live--;
+	if (p->pending > p->idle && !p->stopping)
+		grow(p);
+	pthread_mutex_unlock(&p->lock);
+}
 
 static void *worker(void *arg)
 {
@@ -42,30 +55,45 @@ static void *worker(void *arg)
 			break;
 		w = p->head;
 		p->head = w->next;
-		if (!p->head)
+		if (p->head)
+			p->head->prev = NULL;
+		else
 			p->tail = NULL;
 		p->pending--;
 		pthread_mutex_unlock(&p->lock);
+		pthread_cleanup_push(worker_gone, p);
 		w->fn(w);
+		pthread_cleanup_pop(0);
 		pthread_mutex_lock(&p->lock);
 	}
+	p->live--;
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
-int alloter_pool_new(alloter_pool **out, unsigned max_threads)
+int alloter_pool_new_opts(alloter_pool **out,
+                          const struct alloter_pool_opts *opts)
 {
-	alloter_pool *p = calloc(1, sizeof *p);
+	static const struct alloter_pool_opts defaults = ALLOTER_POOL_OPTS_INIT;
+	alloter_pool *p;
+	sigset_t mask;
 	int err;
 
-	if (!p)
+	if (!opts)
+		opts = &defaults;
+	if (opts->stack_size && opts->stack_size < (size_t)PTHREAD_STACK_MIN)
+		return -EINVAL;
+	if (!(p = calloc(1, sizeof *p)))
 		return -ENOMEM;
-	p->max = max_threads;
+	p->max = opts->max_threads;
 	if ((err = pthread_attr_init(&p->attr)))
 		goto fail;
-	/* A failure here leaves the default stack size, which also works. */
-	pthread_attr_setstacksize(&p->attr, STACK_SIZE > PTHREAD_STACK_MIN ?
-	                                    STACK_SIZE : PTHREAD_STACK_MIN);
+	if ((err = pthread_sigmask(SIG_BLOCK, NULL, &mask)) ||
+	    (err = pthread_attr_setsigmask_np(&p->attr, &mask)))
+		goto fail_attr;
+	if (opts->stack_size &&
+	    (err = pthread_attr_setstacksize(&p->attr, opts->stack_size)))
+		goto fail_attr;
 	if ((err = pthread_mutex_init(&p->lock, NULL)))
 		goto fail_attr;
 	if ((err = pthread_cond_init(&p->work, NULL)))
@@ -80,6 +108,13 @@ fail_attr:
 fail:
 	free(p);
 	return -err;
+}
+
+int alloter_pool_new(alloter_pool **out, unsigned max_threads)
+{
+	struct alloter_pool_opts opts = {.max_threads = max_threads};
+
+	return alloter_pool_new_opts(out, &opts);
 }
 
 void alloter_pool_free(alloter_pool *p)
@@ -101,20 +136,40 @@ void alloter_pool_free(alloter_pool *p)
 	free(p);
 }
 
-/* Makes room for one more thread id; called with the lock held. */
-static int grow_ids(alloter_pool *p)
+/* Starts one more thread; with the lock held.  Returns 0 or a positive
+ * errno value. */
+static int grow(alloter_pool *p)
 {
-	unsigned cap = p->ids_cap ? p->ids_cap * 2 : 16;
-	pthread_t *ids;
+	int err;
 
-	if (p->threads < p->ids_cap)
-		return 0;
-	ids = realloc(p->ids, cap * sizeof *ids);
-	if (!ids)
-		return ENOMEM;
-	p->ids = ids;
-	p->ids_cap = cap;
-	return 0;
+	if (p->threads == p->ids_cap) {
+		unsigned cap = p->ids_cap ? p->ids_cap * 2 : 16;
+		pthread_t *ids = realloc(p->ids, cap * sizeof *ids);
+
+		if (!ids)
+			return ENOMEM;
+		p->ids = ids;
+		p->ids_cap = cap;
+	}
+	err = pthread_create(&p->ids[p->threads], &p->attr, worker, p);
+	if (!err) {
+		p->threads++;
+		p->live++;
+	}
+	return err;
+}
+
+static void unlink_work(alloter_pool *p, struct al_work *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		p->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		p->tail = w->prev;
+	p->pending--;
 }
 
 int al_pool_submit(alloter_pool *p, struct al_work *w)
@@ -123,32 +178,44 @@ int al_pool_submit(alloter_pool *p, struct al_work *w)
 
 	w->next = NULL;
 	pthread_mutex_lock(&p->lock);
+	w->prev = p->tail;
 	if (p->tail)
 		p->tail->next = w;
 	else
 		p->head = w;
 	p->tail = w;
 	p->pending++;
-	if (p->pending > p->idle && (p->max == 0 || p->threads < p->max)) {
-		err = grow_ids(p);
-		if (!err)
-			err = pthread_create(&p->ids[p->threads], &p->attr,
-			                     worker, p);
-		if (err == 0) {
-			p->threads++;
-		} else if (p->threads > 0) {
+	if (p->pending > p->idle && (p->max == 0 || p->live < p->max)) {
+		err = grow(p);
+		if (err && p->live > 0) {
 			/* Out of threads: the work waits for a busy one. */
 			err = 0;
-		} else {
+		} else if (err) {
 			/* With no thread, nothing else can be queued. */
-			p->head = p->tail = NULL;
-			p->pending--;
+			unlink_work(p, w);
 		}
 	}
 	if (err == 0)
 		pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->lock);
 	return -err;
+}
+
+bool al_pool_withdraw(alloter_pool *p, struct al_work *w, bool only_stuck)
+{
+	bool queued;
+
+	pthread_mutex_lock(&p->lock);
+	/* Queued: it is in the list, whose ends are known. */
+	queued = w->prev || p->head == w;
+	if (queued && only_stuck)
+		queued = p->idle < p->pending && p->max && p->live >= p->max;
+	if (queued) {
+		unlink_work(p, w);
+		w->next = w->prev = NULL;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return queued;
 }
 
 bool al_pool_queued(alloter_pool *p)

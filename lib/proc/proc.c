@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -38,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "proc/reap.h"
 #include "proc/output.h"
 
@@ -70,10 +72,7 @@ struct child {
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return al_mono_ns() / 1000000;
 }
 
 static bool same_name(const char *a, const char *b)
@@ -211,7 +210,7 @@ static int spawn(struct child *c)
 			}
 		}
 	}
-	if (p->stdin_pipe) {
+	if (p->stdin_pipe || p->stdin_hold || p->stdin_data || p->stdin_len) {
 		int fds[2];
 		if (p->stdin_len > STDIN_MAX) {
 			err = E2BIG;
@@ -233,6 +232,13 @@ static int spawn(struct child *c)
 				goto out_pipes;
 			}
 			off += n > 0 ? (size_t)n : 0;
+		}
+		/* Data given is data delivered, then EOF; held open, the
+		 * task sees EOF only when we close it after its end (or
+		 * die). */
+		if (!p->stdin_hold) {
+			close(c->stdin_w);
+			c->stdin_w = -1;
 		}
 	}
 	env = make_env(p, own);
@@ -299,7 +305,7 @@ static void terminate(struct child *c, enum alloter_proc_status why)
 
 	c->terminating = true;
 	c->why = why;
-	c->kill_at = now_ms() + grace;
+	c->kill_at = al_add_sat(now_ms(), grace);
 	if (alloter_cancel_hurried(c->cancel)) {
 		c->kill_at = now_ms();
 		return; /* the loop sends SIGKILL on its next turn */
@@ -373,6 +379,8 @@ static int min_timeout(int t, int64_t at, int64_t now)
 	if (!at)
 		return t;
 	left = at > now ? at - now : 0;
+	if (left > INT_MAX)
+		left = INT_MAX;
 	return (t < 0 || left < t) ? (int)left : t;
 }
 
@@ -402,6 +410,10 @@ static void supervise(struct child *c)
 			 * would still count as members. */
 			al_reap_group(c->pid);
 			if (kill(-c->pid, 0) < 0 && errno == ESRCH)
+				return;
+			/* Zombies count as members until init reaps them,
+			 * which may take seconds: only the living matter. */
+			if (!al_group_alive(c->pid))
 				return;
 			if (!c->terminating) /* left-overs of a finished task */
 				terminate(c, ALLOTER_PROC_EXITED);
@@ -471,8 +483,9 @@ static void supervise(struct child *c)
 }
 
 /* When a direct exec fails, the shell would have exited 127 (not found)
- * or 126 (found, not runnable); keep that meaning, and say so on the
- * task's stderr as the shell would.  0: not such a failure. */
+ * or 126 (found, not runnable); with shell_status, keep that meaning, and
+ * say so on the task's stderr as the shell would.  0: not such a
+ * failure. */
 static int not_run_status(int err)
 {
 	return err == ENOENT || err == ENOTDIR ? 127
@@ -530,15 +543,17 @@ static void set_result(struct child *c, int out_err)
 int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
                      struct alloter_proc_result *r)
 {
-	struct child c = {.p = p, .r = r, .cancel = cancel, .pidfd = -1,
-	                  .pipe = {-1, -1}, .stdin_w = -1};
-	struct timespec ts;
+	struct alloter_proc_result scratch;
+	struct child c = {.p = p, .r = r ? r : &scratch, .cancel = cancel,
+	                  .pidfd = -1, .pipe = {-1, -1}, .stdin_w = -1};
 	int64_t t0 = now_ms(), out_err = 0;
 	int err = 0;
 
+	if (!p || (!p->command && !(p->argv && p->argv[0])))
+		return -EINVAL;
+	r = c.r;
 	*r = (struct alloter_proc_result){0};
-	clock_gettime(CLOCK_REALTIME, &ts);
-	r->start_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	r->start_ns = al_wall_ns();
 	c.capture = p->output &&
 	            alloter_output_mode(p->output) != ALLOTER_OUTPUT_RAW;
 	for (int i = 0; i < 2 && !err; i++)
@@ -546,11 +561,11 @@ int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
 		                    p->tag ? p->tag : p->name ? p->name : "",
 		                    p->index);
 	if (p->timeout_ms > 0)
-		c.deadline = t0 + p->timeout_ms;
+		c.deadline = al_add_sat(t0, p->timeout_ms);
 
 	if (!err)
 		err = spawn(&c);
-	if (err && p->argv && not_run_status(err)) {
+	if (err && p->argv && p->shell_status && not_run_status(err)) {
 		tell_not_run(&c, err);
 		c.status = not_run_status(err) << 8; /* as a wait status */
 		err = 0;

@@ -33,6 +33,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -297,4 +298,35 @@ int alloter_reaper_terminate(int64_t grace_ms, const alloter_cancel *hurry)
 out:
 	free(found);
 	return hit;
+}
+
+bool al_group_alive(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool alive = false;
+
+	if (!d)
+		return true; /* cannot tell: the caller keeps waiting */
+	while (!alive && (e = readdir(d))) {
+		char path[300], line[512], state, *end;
+		int pgrp;
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		if (!(f = fopen(path, "re")))
+			continue; /* gone meanwhile */
+		/* pid (comm) state ppid pgrp: comm may hold anything, ')'
+		 * included, but the last ')' ends it. */
+		if (fgets(line, sizeof line, f) &&
+		    (end = strrchr(line, ')')) &&
+		    sscanf(end + 1, " %c %*d %d", &state, &pgrp) == 2 &&
+		    pgrp == pgid && state != 'Z' && state != 'X')
+			alive = true;
+		fclose(f);
+	}
+	closedir(d);
+	return alive;
 }

@@ -5,6 +5,7 @@
 #ifndef AL_REAP_H
 #define AL_REAP_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* Around each spawn: begin reserves the leader's place in the registry and
@@ -19,6 +20,9 @@ void al_spawn_end(pid_t pid);
 int al_reap_leader(pid_t pid, int *status);
 /* Reaps members of group pgid that have ended and are our children. */
 void al_reap_group(pid_t pgid);
+/* Whether group pgid has a member that is not a zombie, as /proc shows
+ * (true when /proc cannot be read). */
+bool al_group_alive(pid_t pgid);
 /* Sends sig to every descendant of root (SIGCONT after SIGTERM).  Returns
  * how many it reached, or -ENOMEM. */
 int al_signal_descendants(pid_t root, int sig);

@@ -177,7 +177,8 @@ int main(void)
 	ok(now_ms() - t0 < 2000, "the deadline ends the batch early");
 	is_int(res.stop_reason, ALLOTER_CANCEL_TIMEOUT, "the timeout is why");
 	is_int(res.started, 2, "nothing starts after the deadline");
-	ok(o[0].state == ALLOTER_FAILED && o[0].err == ECANCELED,
+	ok(o[0].state == ALLOTER_CANCELLED && o[0].err == ECANCELED &&
+	   o[0].reason == ALLOTER_CANCEL_TIMEOUT,
 	   "running tasks saw the cancellation");
 	is_int(o[3].state, ALLOTER_NOT_RUN, "unstarted tasks are marked so");
 	usleep(200000);
