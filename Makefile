@@ -130,9 +130,11 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/share/alloter
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/alloter
 	install -m 644 man/alloter.1 $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1
+	install -m 644 docs/report.schema.json $(DESTDIR)$(PREFIX)/share/alloter/report.schema.json
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/liballoter.a
 	install -m 644 include/alloter.h $(DESTDIR)$(PREFIX)/include/alloter.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define ALLOTER_VERSION "\(.*\)"/\1/p' include/alloter.h)|' \
@@ -141,7 +143,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/alloter $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1 \
 	  $(DESTDIR)$(PREFIX)/lib/liballoter.a $(DESTDIR)$(PREFIX)/include/alloter.h \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc \
+	  $(DESTDIR)$(PREFIX)/share/alloter/report.schema.json
 
 clean:
 	rm -rf $(O) build build-asan build-tsan build-mutants

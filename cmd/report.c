@@ -109,7 +109,7 @@ int report_open(struct report **out, const char *path)
 		unlink(rep->tmp);
 		goto fail;
 	}
-	fputs("{\n\"tasks\": [", rep->f);
+	fputs("{\n\"format\": 1,\n\"tasks\": [", rep->f);
 	*out = rep;
 	return 0;
 fail:
