@@ -30,9 +30,15 @@ EX_BIN := $(EX_SRC:examples/%.c=$(O)/examples/%)
 
 BIN := $(O)/alloter
 LIB := $(O)/liballoter.a
+# Shell completions, generated from the options table of `alloter --help`.
+COMPLETIONS := $(O)/completions/alloter.bash $(O)/completions/alloter.zsh \
+  $(O)/completions/alloter.fish
+BASH_COMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISH_COMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 .PHONY: all run test unit check valgrind fuzz mutants install uninstall clean deps-build deps-test bench
-all: $(BIN) $(LIB) $(UNIT_BIN) $(EX_BIN)
+all: $(BIN) $(LIB) $(UNIT_BIN) $(EX_BIN) $(COMPLETIONS)
 
 # Quiet by default, as git and the kernel build: "CC lib/exec/exec.o";
 # `make V=1` shows the whole commands.
@@ -66,6 +72,11 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CMD_OBJ) $(LIB)
 	$(quiet) LINK $(@:$(O)/%=%)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIB) $(LIBS)
+
+$(O)/completions/alloter.%: $(BIN) completions/gen
+	@mkdir -p $(@D)
+	$(quiet) GEN $(@:$(O)/%=%)
+	$(Q)$(BIN) --help | completions/gen $* >$@.tmp && mv $@.tmp $@
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
 	$(quiet) LINK $(@:$(O)/%=%)
@@ -131,8 +142,12 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
-	  $(DESTDIR)$(PREFIX)/share/alloter
+	  $(DESTDIR)$(PREFIX)/share/alloter $(DESTDIR)$(BASH_COMPDIR) \
+	  $(DESTDIR)$(ZSH_COMPDIR) $(DESTDIR)$(FISH_COMPDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/alloter
+	install -m 644 $(O)/completions/alloter.bash $(DESTDIR)$(BASH_COMPDIR)/alloter
+	install -m 644 $(O)/completions/alloter.zsh $(DESTDIR)$(ZSH_COMPDIR)/_alloter
+	install -m 644 $(O)/completions/alloter.fish $(DESTDIR)$(FISH_COMPDIR)/alloter.fish
 	install -m 644 man/alloter.1 $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1
 	install -m 644 docs/report.schema.json $(DESTDIR)$(PREFIX)/share/alloter/report.schema.json
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/liballoter.a
@@ -144,7 +159,9 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/alloter $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1 \
 	  $(DESTDIR)$(PREFIX)/lib/liballoter.a $(DESTDIR)$(PREFIX)/include/alloter.h \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc \
-	  $(DESTDIR)$(PREFIX)/share/alloter/report.schema.json
+	  $(DESTDIR)$(PREFIX)/share/alloter/report.schema.json \
+	  $(DESTDIR)$(BASH_COMPDIR)/alloter $(DESTDIR)$(ZSH_COMPDIR)/_alloter \
+	  $(DESTDIR)$(FISH_COMPDIR)/alloter.fish
 
 clean:
 	rm -rf $(O) build build-asan build-tsan build-mutants
