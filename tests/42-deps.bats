@@ -71,7 +71,7 @@ base_packages() {
 		[ -n "$pkg" ] || continue
 		grep -qxF -- "$pkg" <<<"$base" && continue
 		grep -qxF -- "$pkg" <<<"$listed" && continue
-		grep -qxF -- "$w" <<<"$listed" && continue
+		grep -qxF -- "${w##*/}" <<<"$listed" && continue
 		bad="$bad $w ($pkg)"
 	done < <(called_words)
 	if [ -n "$bad" ]; then
