@@ -15,7 +15,7 @@ YAML_LIBS := $(or $(shell pkg-config --libs yaml-0.1 2>/dev/null),-lyaml)
 # The public header is alone in include/; lib/'s internal headers are
 # reachable from lib/ only, so cmd/, the tests and the examples can use
 # nothing but the public API.
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) -MMD -MP -Iinclude $(YAML_CFLAGS) $(CFLAGS) $(SAN)
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) -MMD -MP -Iinclude $(YAML_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SAN)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 LIBS = $(YAML_LIBS) -lpthread
 
@@ -37,7 +37,7 @@ BASH_COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSH_COMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISH_COMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
-.PHONY: all run test unit check valgrind fuzz mutants install uninstall clean deps-build deps-test bench
+.PHONY: all run test unit check valgrind fuzz mutants install uninstall clean deps-build deps-test bench deb
 all: $(BIN) $(LIB) $(UNIT_BIN) $(EX_BIN) $(COMPLETIONS)
 
 # Quiet by default, as git and the kernel build: "CC lib/exec/exec.o";
@@ -154,6 +154,20 @@ install: all
 	install -m 644 include/alloter.h $(DESTDIR)$(PREFIX)/include/alloter.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define ALLOTER_VERSION "\(.*\)"/\1/p' include/alloter.h)|' \
 	  lib/alloter.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc
+
+# The Debian packages (debian/), built from a copy of the tree's files in
+# $(O)/deb, so that dh's `make clean` leaves this build alone and the
+# packages land in $(O)/deb, not in the parent folder; then lintian, which
+# must find nothing to warn about.
+DEB_DIR := $(O)/deb
+deb:
+	@.ci/deps deb
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	@git ls-files -z --cached --others --exclude-standard | \
+	  tar -c --null -T - --ignore-failed-read 2>/dev/null | tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --info --display-info $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/alloter $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1 \
