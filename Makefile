@@ -24,7 +24,7 @@ CMD_SRC := $(wildcard cmd/*.c)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 EX_SRC := $(wildcard examples/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
-CMD_OBJ := $(CMD_SRC:%.c=$(O)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(O)/%.o) $(O)/cmd/timeline_page.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 EX_BIN := $(EX_SRC:examples/%.c=$(O)/examples/%)
 
@@ -61,6 +61,19 @@ $(O)/lib/%.o: lib/%.c
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
+	$(quiet) CC $(@:$(O)/%=%)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The --timeline page, cmd/timeline.html, as the C string timeline_page.
+$(O)/cmd/timeline_page.c: cmd/timeline.html
+	@mkdir -p $(@D)
+	$(quiet) GEN $(@:$(O)/%=%)
+	$(Q){ echo 'extern const char timeline_page[];'; \
+	  echo 'const char timeline_page[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } >$@.tmp && mv $@.tmp $@
+
+$(O)/cmd/timeline_page.o: $(O)/cmd/timeline_page.c
 	$(quiet) CC $(@:$(O)/%=%)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

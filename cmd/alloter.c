@@ -20,6 +20,7 @@
 #include "placement.h"
 #include "progress.h"
 #include "report.h"
+#include "timeline.h"
 #include "reporter.h"
 #include "run.h"
 #include "signals.h"
@@ -236,8 +237,24 @@ static void say_stderr(void *ud, const char *msg)
 	alloter_output_write(ud, 2, "\n", 1);
 }
 
-/* Opens what --joblog and --report ask for; returns 0 or an exit status. */
-static int open_logs(struct run *r, const struct options *o)
+/* --timeline-from: the page of a report; returns an exit status. */
+static int timeline_page_of(const char *report, const char *page)
+{
+	int err = timeline_from_report(report, page);
+
+	if (err == -EINVAL)
+		fprintf(stderr, "alloter: --timeline-from '%s': not a JSON "
+		        "report\n", report);
+	else if (err)
+		fprintf(stderr, "alloter: --timeline-from '%s' to '%s': %s\n",
+		        report, page, strerror(-err));
+	return err ? 2 : 0;
+}
+
+/* Opens what --joblog, --report and --timeline ask for; returns 0 or an
+ * exit status. */
+static int open_logs(struct run *r, const struct options *o,
+                     const struct alloter_taskfile *tf)
 {
 	int err;
 
@@ -248,6 +265,12 @@ static int open_logs(struct run *r, const struct options *o)
 	}
 	if (o->report && (err = report_open(&r->report, o->report))) {
 		fprintf(stderr, "alloter: --report '%s': %s\n", o->report,
+		        strerror(-err));
+		return 2;
+	}
+	if (o->timeline &&
+	    (err = timeline_open(&r->timeline, o->timeline, tf))) {
+		fprintf(stderr, "alloter: --timeline '%s': %s\n", o->timeline,
 		        strerror(-err));
 		return 2;
 	}
@@ -281,6 +304,11 @@ int main(int argc, char **argv)
 	status = options_parse(&o, argc, argv);
 	if (status != OPTIONS_RUN)
 		return status;
+	if (o.timeline_from) {
+		status = timeline_page_of(o.timeline_from, o.timeline);
+		options_free(&o);
+		return status;
+	}
 	if (!o.file && o.n_commands == 0 && !options_template(&o) &&
 	    isatty(0)) {
 		fprintf(stderr, "alloter: no commands given, and standard "
@@ -347,7 +375,7 @@ int main(int argc, char **argv)
 			input_none(&r);
 		goto out;
 	}
-	if ((status = open_logs(&r, &o)))
+	if ((status = open_logs(&r, &o, tf)))
 		goto out;
 	if ((err = signals_start(&sigs, r.root)))
 		goto fail;
@@ -408,6 +436,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "alloter: --joblog: %s\n", strerror(-err));
 	if ((err = report_close(r.report, &r, status)))
 		fprintf(stderr, "alloter: --report: %s\n", strerror(-err));
+	if ((err = timeline_close(r.timeline, &r, status)))
+		fprintf(stderr, "alloter: --timeline: %s\n", strerror(-err));
 	goto out;
 
 fail:

@@ -85,6 +85,7 @@ struct reporter;
 struct joblog;
 struct report;
 struct progress;
+struct timeline;
 
 struct run {
 	struct settings set;
@@ -115,6 +116,7 @@ struct run {
 	struct reporter *reporter;
 	struct joblog *joblog;
 	struct report *report;
+	struct timeline *timeline;
 	struct progress *progress;
 	struct alloter_exec_result res;
 	int64_t start_ns, end_ns;
