@@ -15,7 +15,7 @@ YAML_LIBS := $(or $(shell pkg-config --libs yaml-0.1 2>/dev/null),-lyaml)
 # The public header is alone in include/; lib/'s internal headers are
 # reachable from lib/ only, so cmd/, the tests and the examples can use
 # nothing but the public API.
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) -MMD -MP -Iinclude $(YAML_CFLAGS) $(CFLAGS) $(SAN)
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) -MMD -MP -Iinclude $(YAML_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SAN)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 LIBS = $(YAML_LIBS) -lpthread
 
@@ -24,7 +24,7 @@ CMD_SRC := $(wildcard cmd/*.c)
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 EX_SRC := $(wildcard examples/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
-CMD_OBJ := $(CMD_SRC:%.c=$(O)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(O)/%.o) $(O)/cmd/timeline_page.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 EX_BIN := $(EX_SRC:examples/%.c=$(O)/examples/%)
 
@@ -37,8 +37,15 @@ SONAME := liballoter.so.0
 SOLIB := $(O)/liballoter.so.$(VERSION)
 LIBBENCH := $(O)/bench/libbench
 
-.PHONY: all run test unit check valgrind fuzz mutants install uninstall clean deps-build deps-test bench
-all: $(BIN) $(LIB) $(SOLIB) $(UNIT_BIN) $(EX_BIN) $(LIBBENCH)
+# Shell completions, generated from the options table of `alloter --help`.
+COMPLETIONS := $(O)/completions/alloter.bash $(O)/completions/alloter.zsh \
+  $(O)/completions/alloter.fish
+BASH_COMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISH_COMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+.PHONY: all run test unit check valgrind fuzz mutants install uninstall clean deps-build deps-test bench deb
+all: $(BIN) $(LIB) $(SOLIB) $(UNIT_BIN) $(EX_BIN) $(LIBBENCH) $(COMPLETIONS)
 
 # Quiet by default, as git and the kernel build: "CC lib/exec/exec.o";
 # `make V=1` shows the whole commands.
@@ -66,6 +73,19 @@ $(O)/%.o: %.c
 	$(quiet) CC $(@:$(O)/%=%)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The --timeline page, cmd/timeline.html, as the C string timeline_page.
+$(O)/cmd/timeline_page.c: cmd/timeline.html
+	@mkdir -p $(@D)
+	$(quiet) GEN $(@:$(O)/%=%)
+	$(Q){ echo 'extern const char timeline_page[];'; \
+	  echo 'const char timeline_page[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } >$@.tmp && mv $@.tmp $@
+
+$(O)/cmd/timeline_page.o: $(O)/cmd/timeline_page.c
+	$(quiet) CC $(@:$(O)/%=%)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(quiet) AR $(@:$(O)/%=%)
@@ -82,6 +102,11 @@ $(SOLIB): $(LIB_OBJ) lib/alloter.map
 $(BIN): $(CMD_OBJ) $(LIB)
 	$(quiet) LINK $(@:$(O)/%=%)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIB) $(LIBS)
+
+$(O)/completions/alloter.%: $(BIN) completions/gen
+	@mkdir -p $(@D)
+	$(quiet) GEN $(@:$(O)/%=%)
+	$(Q)$(BIN) --help | completions/gen $* >$@.tmp && mv $@.tmp $@
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
 	$(quiet) LINK $(@:$(O)/%=%)
@@ -150,9 +175,15 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/share/alloter $(DESTDIR)$(BASH_COMPDIR) \
+	  $(DESTDIR)$(ZSH_COMPDIR) $(DESTDIR)$(FISH_COMPDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/alloter
+	install -m 644 $(O)/completions/alloter.bash $(DESTDIR)$(BASH_COMPDIR)/alloter
+	install -m 644 $(O)/completions/alloter.zsh $(DESTDIR)$(ZSH_COMPDIR)/_alloter
+	install -m 644 $(O)/completions/alloter.fish $(DESTDIR)$(FISH_COMPDIR)/alloter.fish
 	install -m 644 man/alloter.1 $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1
+	install -m 644 docs/report.schema.json $(DESTDIR)$(PREFIX)/share/alloter/report.schema.json
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/liballoter.a
 	install -m 644 $(SOLIB) $(DESTDIR)$(PREFIX)/lib/$(notdir $(SOLIB))
 	ln -sf $(notdir $(SOLIB)) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
@@ -161,12 +192,29 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	  lib/alloter.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc
 
+# The Debian packages (debian/), built from a copy of the tree's files in
+# $(O)/deb, so that dh's `make clean` leaves this build alone and the
+# packages land in $(O)/deb, not in the parent folder; then lintian, which
+# must find nothing to warn about.
+DEB_DIR := $(O)/deb
+deb:
+	@.ci/deps deb
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	@git ls-files -z --cached --others --exclude-standard | \
+	  tar -c --null -T - --ignore-failed-read 2>/dev/null | tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --info --display-info $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
+
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/alloter $(DESTDIR)$(PREFIX)/share/man/man1/alloter.1 \
 	  $(DESTDIR)$(PREFIX)/lib/liballoter.a $(DESTDIR)$(PREFIX)/include/alloter.h \
 	  $(DESTDIR)$(PREFIX)/lib/$(notdir $(SOLIB)) $(DESTDIR)$(PREFIX)/lib/$(SONAME) \
 	  $(DESTDIR)$(PREFIX)/lib/liballoter.so \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloter.pc \
+	  $(DESTDIR)$(PREFIX)/share/alloter/report.schema.json \
+	  $(DESTDIR)$(BASH_COMPDIR)/alloter $(DESTDIR)$(ZSH_COMPDIR)/_alloter \
+	  $(DESTDIR)$(FISH_COMPDIR)/alloter.fish
 
 clean:
 	rm -rf $(O) build build-asan build-tsan build-mutants

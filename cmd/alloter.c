@@ -27,6 +27,7 @@
 #include "reporter.h"
 #include "run.h"
 #include "signals.h"
+#include "timeline.h"
 
 /* Descriptors a running task may hold: two pipes, a pidfd, and a spill
  * file per stream, plus the write ends briefly while it spawns. */
@@ -379,9 +380,24 @@ static void say_stderr(void *ud, const char *msg)
 	alloter_output_write(ud, 2, "\n", 1);
 }
 
-/* Opens what --joblog and --report ask for, before anything runs;
- * returns 0 or an exit status. */
-static int open_logs(struct run *r, const struct options *o)
+/* --timeline-from: the page of a report; returns an exit status. */
+static int timeline_page_of(const char *report, const char *page)
+{
+	int err = timeline_from_report(report, page);
+
+	if (err == -EINVAL)
+		fprintf(stderr, "alloter: --timeline-from '%s': not a JSON "
+		        "report\n", report);
+	else if (err)
+		fprintf(stderr, "alloter: --timeline-from '%s' to '%s': %s\n",
+		        report, page, strerror(-err));
+	return err ? 2 : 0;
+}
+
+/* Opens what --joblog, --report and --timeline ask for, before anything
+ * runs; returns 0 or an exit status. */
+static int open_logs(struct run *r, const struct options *o,
+                     const struct alloter_taskfile *tf)
 {
 	const char *what = "--joblog", *path = o->joblog;
 	int err = 0, sig = 0, status = 2;
@@ -398,6 +414,11 @@ static int open_logs(struct run *r, const struct options *o)
 		what = "--report";
 		path = o->report;
 		err = report_open(&r->report, o->report, r->out, &sig);
+	}
+	if (!err && o->timeline) {
+		what = "--timeline";
+		path = o->timeline;
+		err = timeline_open(&r->timeline, o->timeline, tf);
 	}
 	if (!err)
 		return 0;
@@ -444,6 +465,11 @@ int main(int argc, char **argv)
 	status = options_parse(&o, argc, argv);
 	if (status != OPTIONS_RUN)
 		return status;
+	if (o.timeline_from) {
+		status = timeline_page_of(o.timeline_from, o.timeline);
+		options_free(&o);
+		return status;
+	}
 	if (!o.file && o.n_commands == 0 && !options_template(&o) &&
 	    isatty(0)) {
 		fprintf(stderr, "alloter: no commands given, and standard "
@@ -520,7 +546,7 @@ int main(int argc, char **argv)
 			input_none(&r);
 		goto out;
 	}
-	if ((status = open_logs(&r, &o)))
+	if ((status = open_logs(&r, &o, tf)))
 		goto out;
 	if ((status = check_descriptors())) {
 		joblog_close(r.joblog, false);
@@ -616,6 +642,9 @@ int main(int argc, char **argv)
 		if (status == 0)
 			status = 1;
 	}
+	if ((err = timeline_close(r.timeline, &r, status)))
+		fprintf(stderr, "alloter: --timeline '%s': %s\n", o.timeline,
+		        strerror(-err));
 	goto out;
 
 fail:

@@ -62,6 +62,10 @@ static const char usage_text[] =
 	"      --shell-always     run every command through the shell\n"
 	"      --joblog FILE      a line per attempt, GNU parallel's format\n"
 	"      --report FILE      a JSON report of the run, written at the end\n"
+	"      --timeline FILE    an HTML page with a chart of every attempt\n"
+	"      --timeline-from FILE\n"
+	"                         only write the --timeline page of the report\n"
+	"                         FILE, to the one argument or --timeline\n"
 	"  -n, --dry-run          print the tasks in an order they could run;\n"
 	"                         run nothing\n"
 	"      --progress         a progress line on stderr, if a terminal\n"
@@ -279,7 +283,7 @@ enum {
 	OPT_TAG = 256, OPT_KEEP_ORDER, OPT_SHELL_ALWAYS, OPT_JOBLOG, OPT_REPORT,
 	OPT_PROGRESS, OPT_COLOR, OPT_HOSTS_FILE, OPT_SSH, OPT_COLSEP,
 	OPT_TAGSTRING, OPT_HALT, OPT_RETRY_DELAY, OPT_RESUME, OPT_RESUME_FAILED,
-	OPT_DELAY, OPT_LOAD, OPT_MEMFREE,
+	OPT_DELAY, OPT_LOAD, OPT_MEMFREE, OPT_TIMELINE, OPT_TIMELINE_FROM,
 };
 
 bool options_template(const struct options *o)
@@ -364,6 +368,8 @@ static int parse(struct options *o, int argc, char **argv)
 		{"shell-always", no_argument, NULL, OPT_SHELL_ALWAYS},
 		{"joblog", required_argument, NULL, OPT_JOBLOG},
 		{"report", required_argument, NULL, OPT_REPORT},
+		{"timeline", required_argument, NULL, OPT_TIMELINE},
+		{"timeline-from", required_argument, NULL, OPT_TIMELINE_FROM},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
 		{"color", required_argument, NULL, OPT_COLOR},
@@ -513,6 +519,12 @@ static int parse(struct options *o, int argc, char **argv)
 				return usage_error("--report: empty file name");
 			o->report = optarg;
 			break;
+		case OPT_TIMELINE:
+			o->timeline = optarg;
+			break;
+		case OPT_TIMELINE_FROM:
+			o->timeline_from = optarg;
+			break;
 		case 'n':
 			o->dry_run = true;
 			break;
@@ -557,6 +569,12 @@ static int parse(struct options *o, int argc, char **argv)
 	if (o->file && o->n_commands)
 		return usage_error("-f %s: cannot be combined with commands "
 		                   "('%s')", o->file, o->commands[0]);
+	if (o->timeline_from && !o->timeline && o->n_commands == 1)
+		o->timeline = o->commands[0], o->n_commands = 0;
+	if (o->timeline_from && (o->n_commands || !o->timeline || o->file))
+		return usage_error("--timeline-from %s: takes the page's file "
+		                   "(one argument, or --timeline FILE) and "
+		                   "nothing to run", o->timeline_from);
 	if (o->file && (options_template(o) || o->null))
 		return usage_error("-f %s: cannot be combined with templates' "
 		                   "options (-a, -0, --colsep, -N, -I, "

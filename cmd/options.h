@@ -24,6 +24,8 @@ struct options {
 	const char *file;     /* -f: a task file, "-" for stdin */
 	const char *joblog;   /* --joblog FILE */
 	const char *report;   /* --report FILE */
+	const char *timeline; /* --timeline FILE */
+	const char *timeline_from; /* --timeline-from REPORT */
 	const char *hosts;    /* -S LIST */
 	const char *hosts_file;
 	const char *ssh;      /* --ssh CMD */

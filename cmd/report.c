@@ -2,9 +2,9 @@
  * report.c - the JSON report.  Tasks are written as they end, so memory
  * does not grow with a long streamed run; the run's own part comes last
  * (JSON objects are unordered); a regular file is written aside and
- * renamed into place (outfile.h), so a reader never sees half a report.  Strings are escaped for JSON and any
- * byte that is not valid UTF-8 becomes U+FFFD, so the result is valid
- * whatever bytes a name or command holds.
+ * renamed into place (outfile.h), so a reader never sees half a report.
+ * Strings go through json.h, so the result is valid whatever bytes a name
+ * or command holds.
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "outfile.h"
 #include "report.h"
 
@@ -20,61 +21,6 @@ struct report {
 	FILE *f;
 	size_t n;
 };
-
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-static void json_str(FILE *f, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	putc('"', f);
-	while (*s) {
-		size_t n = utf8_len(s);
-
-		if (n == 0) {
-			fputs("\xef\xbf\xbd", f);
-			s++;
-		} else if (*s == '"' || *s == '\\') {
-			fprintf(f, "\\%c", *s++);
-		} else if (*s < 0x20 || *s == 0x7f) {
-			fprintf(f, "\\u%04x", *s++);
-		} else {
-			fwrite(s, 1, n, f);
-			s += n;
-		}
-	}
-	putc('"', f);
-}
 
 int report_open(struct report **out, const char *path, alloter_output *o,
                 int *sig)
@@ -89,7 +35,7 @@ int report_open(struct report **out, const char *path, alloter_output *o,
 		return err;
 	}
 	rep->f = rep->of->f;
-	fputs("{\n\"tasks\": [", rep->f);
+	fputs("{\n\"format\": 1,\n\"tasks\": [", rep->f);
 	*out = rep;
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "report.h"
 #include "reporter.h"
 #include "signals.h"
+#include "timeline.h"
 
 struct reporter {
 	struct run *r;
@@ -106,8 +107,10 @@ static void report_attempt(struct run *r, struct attempt *a)
 	const struct verdict *v = &a->verdict;
 	struct job *j = a->job;
 
-	if (v->counted)
+	if (v->counted) {
 		joblog_attempt(r->joblog, j, v);
+		timeline_attempt(r->timeline, a);
+	}
 	switch (v->kind) {
 	case VERDICT_MOVED:
 		if (a->took_host_down)
@@ -322,12 +325,28 @@ int reporter_end(struct reporter *rep, alloter_cancel *give_up,
 	}
 }
 
-void reporter_summary(struct run *r, bool abandoned)
+void reporter_summary_text(const struct run *r, char *buf, size_t len)
 {
 	const struct tally *t = &r->tally;
 	double secs = (double)(r->end_ns - r->start_ns) / 1e9;
 	size_t total = t->succeeded + t->failed + t->terminated + t->skipped;
 	char tries[48] = "", stopped[48] = "";
+
+	/* Retries show as more attempts than tasks that ran. */
+	if (t->attempts > t->succeeded + t->failed + t->terminated)
+		snprintf(tries, sizeof tries, " (%zu attempts)", t->attempts);
+	if (t->terminated)
+		snprintf(stopped, sizeof stopped, ", %zu terminated",
+		         t->terminated);
+	snprintf(buf, len, "%zu task%s: %zu succeeded, %zu failed%s, %zu "
+	         "skipped%s in %.2fs", total, total == 1 ? "" : "s",
+	         t->succeeded, t->failed, stopped, t->skipped, tries, secs);
+}
+
+void reporter_summary(struct run *r, bool abandoned)
+{
+	const struct tally *t = &r->tally;
+	char line[256];
 
 	if (abandoned) {
 		size_t left;
@@ -341,15 +360,8 @@ void reporter_summary(struct run *r, bool abandoned)
 	}
 	if (r->set.quiet)
 		return;
-	/* Retries show as more attempts than tasks that ran. */
-	if (t->attempts > t->succeeded + t->failed + t->terminated)
-		snprintf(tries, sizeof tries, " (%zu attempts)", t->attempts);
-	if (t->terminated)
-		snprintf(stopped, sizeof stopped, ", %zu terminated",
-		         t->terminated);
-	say(r, abandoned, false, "%zu task%s: %zu succeeded, %zu failed%s, %zu "
-	    "skipped%s in %.2fs", total, total == 1 ? "" : "s", t->succeeded,
-	    t->failed, stopped, t->skipped, tries, secs);
+	reporter_summary_text(r, line, sizeof line);
+	say(r, abandoned, false, "%s", line);
 	for (size_t k = 0; k < t->failed && k < FAILURES_LISTED; k++)
 		if (t->failures[k])
 			say(r, abandoned, true, "failed: %s", t->failures[k]);

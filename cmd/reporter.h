@@ -35,6 +35,8 @@ int reporter_end(struct reporter *rep, alloter_cancel *give_up,
  * reporter_end returned 0. */
 __attribute__((format(printf, 3, 4)))
 void reporter_say(struct run *r, bool failure, const char *fmt, ...);
+/* The summary line, without "alloter: ": "N tasks: N succeeded, ...". */
+void reporter_summary_text(const struct run *r, char *buf, size_t len);
 /* Writes the summary line(s): through the output lock normally; after an
  * abandoned reporter_end, straight to descriptor 2 without waiting on a
  * stalled reader. */

@@ -107,6 +107,7 @@ struct pacing;
 struct joblog;
 struct report;
 struct progress;
+struct timeline;
 
 struct run {
 	struct settings set;
@@ -141,6 +142,7 @@ struct run {
 	struct reporter *reporter;
 	struct joblog *joblog;
 	struct report *report;
+	struct timeline *timeline;
 	struct progress *progress;
 	struct alloter_exec_result res;
 	int64_t start_ns, end_ns;

@@ -50,6 +50,15 @@ common_teardown() {
 	if [ -n "${marker:-}" ] && pgrep -f -- "$marker" >/dev/null 2>&1; then
 		pkill -KILL -f -- "$marker" 2>/dev/null || true
 	fi
+	validate_reports
+}
+
+# validate_reports : fails, naming each violation, unless every report this
+# test (or its suite's setup_file) wrote conforms to docs/report.schema.json;
+# common_teardown calls it, so every --report of the suite is checked.
+validate_reports() {
+	"$BATS_TEST_DIRNAME/check-reports.py" --cache "$BATS_FILE_TMPDIR/.reports-checked" \
+		"$BATS_TEST_TMPDIR" "$BATS_FILE_TMPDIR" >&2 3>&-
 }
 
 # alloter ARGS... : runs the binary with a safety time limit and without the
