@@ -25,6 +25,7 @@
 #include "report.h"
 #include "remote.h"
 #include "reporter.h"
+#include "resume.h"
 #include "run.h"
 #include "signals.h"
 #include "timeline.h"
@@ -409,7 +410,8 @@ static int open_logs(struct run *r, const struct options *o,
 		return 2;
 	}
 	if (o->joblog)
-		err = joblog_open(&r->joblog, o->joblog, r->out, &sig);
+		err = joblog_open(&r->joblog, o->joblog, o->joblog_append,
+		                  r->out, &sig);
 	if (!err && o->report) {
 		what = "--report";
 		path = o->report;
@@ -496,6 +498,9 @@ int main(int argc, char **argv)
 	r.set = settle(&o, tf);
 	if ((status = check_settings(&r.set, tf)) ||
 	    (status = input_set_up(&r, &o, tf)))
+		goto out;
+	if (o.resume && ((status = resume_load(&r.resume, o.resume)) ||
+	                 (status = resume_check(r.resume, &r))))
 		goto out;
 	if (o.hosts || o.hosts_file || (tf && tf->hosts)) {
 		if ((status = load_hosts(&hosts, &o, tf, r.set.grace_ms)))
@@ -655,6 +660,7 @@ out:
 	alloter_pool_free(pool);
 	if (r.pacing)
 		pacing_free(r.pacing);
+	resume_free(r.resume);
 	run_free(&r);
 	alloter_output_free(r.out);
 	alloter_cancel_free(r.root);

@@ -19,6 +19,7 @@
 #include "placement.h"
 #include "progress.h"
 #include "reporter.h"
+#include "resume.h"
 
 /* With hosts, a job pinned to busy hosts waits aside while later jobs
  * take the free slots; this many at most per call. */
@@ -72,6 +73,31 @@ static struct job *ring_pop(struct run *r)
 	return j;
 }
 
+/* --resume: a job that succeeded in the logged run is skipped, and those
+ * that need it go on; one whose command is not the log's for its number
+ * (found only now, streamed) fails without running.  Returns whether j
+ * was taken out. */
+static bool take_done_earlier(struct run *r, struct job *j)
+{
+	if (!resume_matches(r->resume, j)) {
+		j->refused = "its command is not the one the --resume log has "
+		             "for its number";
+		return false;
+	}
+	if (!resume_done(r->resume, j))
+		return false;
+	r->tally.skipped++;
+	r->tally.done_earlier++;
+	if (j->streamed) {
+		run_free_job(j);
+	} else {
+		j->state = JOB_SKIPPED;
+		j->done_earlier = true;
+		alloter_graph_done(r->graph, (size_t)(j - r->jobs), true);
+	}
+	return true;
+}
+
 /* A new job from the source: 0 and *j; -EAGAIN when input may bring one
  * (wake_fd); -EBUSY when only a task's end can; -ENOENT when none will
  * ever come. */
@@ -80,12 +106,18 @@ static int source_take(struct run *r, struct job **j)
 	size_t k;
 	int n;
 
-	if (r->streaming)
-		return run_stream_next(r, j);
-	n = alloter_graph_next(r->graph, &k);
-	if (n == 0)
-		*j = &r->jobs[k];
-	return n == -EAGAIN ? -EBUSY : n;
+	for (;;) {
+		*j = NULL;
+		if (r->streaming) {
+			n = run_stream_next(r, j);
+		} else if ((n = alloter_graph_next(r->graph, &k)) == 0) {
+			*j = &r->jobs[k];
+		} else {
+			return n == -EAGAIN ? -EBUSY : n;
+		}
+		if (n || !r->resume || !take_done_earlier(r, *j))
+			return n;
+	}
 }
 
 /* The lowest free slot, from 1: {%} and ALLOTER_TASK_SLOT.  Without a

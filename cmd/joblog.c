@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "joblog.h"
 #include "outfile.h"
@@ -16,20 +17,26 @@ struct joblog {
 	struct outfile *of;
 };
 
-int joblog_open(struct joblog **out, const char *path, alloter_output *o,
-                int *sig)
+int joblog_open(struct joblog **out, const char *path, bool append,
+                alloter_output *o, int *sig)
 {
 	struct joblog *l = calloc(1, sizeof *l);
+	struct stat st;
 	int err;
 
 	if (!l)
 		return -ENOMEM;
-	if ((err = outfile_open(&l->of, path, true, o, sig))) {
+	err = append ? outfile_open_append(&l->of, path, o, sig)
+	             : outfile_open(&l->of, path, true, o, sig);
+	if (err) {
 		free(l);
 		return err;
 	}
-	fputs("Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\t"
-	      "Signal\tCommand\n", l->of->f);
+	/* A log appended to has its header already. */
+	if (!append || fstat(fileno(l->of->f), &st) < 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size == 0)
+		fputs("Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\t"
+		      "Exitval\tSignal\tCommand\n", l->of->f);
 	if (fflush(l->of->f) == EOF)
 		outfile_failed(l->of);
 	*out = l;

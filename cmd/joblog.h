@@ -10,11 +10,12 @@
 
 struct joblog;
 
-/* Opens path as outfile_open does, live (o for alloter's own streams),
- * and writes the header; returns 0 or a negative errno value (-EINTR with
- * *sig: a signal came while waiting for a FIFO's reader). */
-int joblog_open(struct joblog **out, const char *path, alloter_output *o,
-                int *sig);
+/* Opens path as outfile_open does, live (o for alloter's own streams), or
+ * appended to (append: it keeps its lines), and writes the header unless
+ * the file has lines already; returns 0 or a negative errno value (-EINTR
+ * with *sig: a signal came while waiting for a FIFO's reader). */
+int joblog_open(struct joblog **out, const char *path, bool append,
+                alloter_output *o, int *sig);
 /* Appends the line for an attempt of j that ran, with verdict v, at once. */
 void joblog_attempt(struct joblog *l, const struct job *j,
                     const struct verdict *v);

@@ -60,7 +60,8 @@ static const char usage_text[] =
 	"  -f, --file FILE        run the tasks of a YAML task file (- for stdin)\n"
 	"      --keep-order       group mode: print blocks in input order\n"
 	"      --shell-always     run every command through the shell\n"
-	"      --joblog FILE      a line per attempt, GNU parallel's format\n"
+	"      --joblog FILE      a line per attempt, GNU parallel's format;\n"
+	"                         +FILE appends to FILE\n"
 	"      --report FILE      a JSON report of the run, written at the end\n"
 	"      --timeline FILE    an HTML page with a chart of every attempt\n"
 	"      --timeline-from FILE\n"
@@ -512,7 +513,11 @@ static int parse(struct options *o, int argc, char **argv)
 				                   " standard output carries the "
 				                   "tasks' output (use /dev/stderr)"
 				                   "");
-			o->joblog = optarg;
+			/* GNU parallel's +FILE appends; ./+FILE names one. */
+			o->joblog_append = optarg[0] == '+';
+			o->joblog = optarg + o->joblog_append;
+			if (!*o->joblog)
+				return usage_error("--joblog: empty file name");
 			break;
 		case OPT_REPORT:
 			if (!*optarg)
@@ -575,6 +580,11 @@ static int parse(struct options *o, int argc, char **argv)
 		return usage_error("--timeline-from %s: takes the page's file "
 		                   "(one argument, or --timeline FILE) and "
 		                   "nothing to run", o->timeline_from);
+	/* The resumed log is appended to, unless another is named. */
+	if (o->resume && !o->joblog) {
+		o->joblog = o->resume;
+		o->joblog_append = true;
+	}
 	if (o->file && (options_template(o) || o->null))
 		return usage_error("-f %s: cannot be combined with templates' "
 		                   "options (-a, -0, --colsep, -N, -I, "

@@ -23,6 +23,7 @@ struct options {
 	int color;            /* COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER */
 	const char *file;     /* -f: a task file, "-" for stdin */
 	const char *joblog;   /* --joblog FILE */
+	bool joblog_append;   /* --joblog +FILE, or the file of --resume */
 	const char *report;   /* --report FILE */
 	const char *timeline; /* --timeline FILE */
 	const char *timeline_from; /* --timeline-from REPORT */

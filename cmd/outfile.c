@@ -116,7 +116,8 @@ static int open_live(struct outfile *of, const char *path)
 	of->live_file = true;
 	if (!(of->path = strdup(path)))
 		return -ENOMEM;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
+	                        (of->append ? O_APPEND : O_TRUNC),
 	          0666);
 	if (fd < 0 || !(of->f = fdopen(fd, "w"))) {
 		int err = -errno;
@@ -196,8 +197,8 @@ static int open_target(struct outfile *of, const char *path,
 	return open_direct(of, path, 0, sig);
 }
 
-int outfile_open(struct outfile **out, const char *path, bool live,
-                 alloter_output *o, int *sig)
+static int open_as(struct outfile **out, const char *path, bool live,
+                   bool append, alloter_output *o, int *sig)
 {
 	struct outfile *of = calloc(1, sizeof *of);
 	int err;
@@ -206,6 +207,7 @@ int outfile_open(struct outfile **out, const char *path, bool live,
 	if (!of)
 		return -ENOMEM;
 	of->live = live;
+	of->append = append;
 	if ((err = open_target(of, path, o, sig))) {
 		free(of->path);
 		free(of);
@@ -213,6 +215,18 @@ int outfile_open(struct outfile **out, const char *path, bool live,
 	}
 	*out = of;
 	return 0;
+}
+
+int outfile_open(struct outfile **out, const char *path, bool live,
+                 alloter_output *o, int *sig)
+{
+	return open_as(out, path, live, false, o, sig);
+}
+
+int outfile_open_append(struct outfile **out, const char *path,
+                        alloter_output *o, int *sig)
+{
+	return open_as(out, path, true, true, o, sig);
 }
 
 bool outfile_same(const char *a, const char *b)
@@ -254,7 +268,7 @@ int outfile_close(struct outfile *of, bool keep)
 			err = -errno;
 		unlink(of->tmp);
 	}
-	if (of->live_file && (err || !keep))
+	if (of->live_file && !of->append && (err || !keep))
 		unlink(of->path);
 	free(of->tmp);
 	free(of->path);

@@ -21,6 +21,8 @@ struct outfile {
 	char *tmp;          /* the temporary file, or NULL: written directly */
 	bool live;          /* write a regular file under its own name */
 	bool live_file;     /* and this is one */
+	bool append;        /* a live file written at its end, never removed:
+	                       what it held before is not ours to lose */
 	int err;            /* the first failed write (-errno), or 0 */
 };
 
@@ -32,6 +34,10 @@ struct outfile {
  * set when a signal came first; another negative errno value. */
 int outfile_open(struct outfile **out, const char *path, bool live,
                  alloter_output *o, int *sig);
+/* The same for a live file that is appended to (--joblog +FILE, --resume):
+ * a regular file keeps what it holds, and is never removed. */
+int outfile_open_append(struct outfile **out, const char *path,
+                        alloter_output *o, int *sig);
 /* Whether paths a and b name the same file, existing (by device and
  * inode; a character device such as a terminal or /dev/null may be
  * shared) or not yet (by the resolved path).  Ask before opening. */

@@ -163,7 +163,8 @@ static void report_leftovers(struct run *r)
 		if (j->state != JOB_SKIPPED ||
 		    alloter_graph_skipped_by(r->graph, k) != SIZE_MAX)
 			continue;
-		report_skipped(r->report, j, why, NULL);
+		report_skipped(r->report, j, j->done_earlier ? "done_earlier"
+		                                             : why, NULL);
 		alloter_output_release(r->out, j->index);
 	}
 }
@@ -330,7 +331,7 @@ void reporter_summary_text(const struct run *r, char *buf, size_t len)
 	const struct tally *t = &r->tally;
 	double secs = (double)(r->end_ns - r->start_ns) / 1e9;
 	size_t total = t->succeeded + t->failed + t->terminated + t->skipped;
-	char tries[48] = "", stopped[48] = "";
+	char tries[48] = "", stopped[48] = "", earlier[48] = "";
 
 	/* Retries show as more attempts than tasks that ran. */
 	if (t->attempts > t->succeeded + t->failed + t->terminated)
@@ -338,9 +339,13 @@ void reporter_summary_text(const struct run *r, char *buf, size_t len)
 	if (t->terminated)
 		snprintf(stopped, sizeof stopped, ", %zu terminated",
 		         t->terminated);
+	if (t->done_earlier)
+		snprintf(earlier, sizeof earlier, " (%zu done earlier)",
+		         t->done_earlier);
 	snprintf(buf, len, "%zu task%s: %zu succeeded, %zu failed%s, %zu "
-	         "skipped%s in %.2fs", total, total == 1 ? "" : "s",
-	         t->succeeded, t->failed, stopped, t->skipped, tries, secs);
+	         "skipped%s%s in %.2fs", total, total == 1 ? "" : "s",
+	         t->succeeded, t->failed, stopped, t->skipped, earlier, tries,
+	         secs);
 }
 
 void reporter_summary(struct run *r, bool abandoned)

@@ -84,6 +84,7 @@ struct job {
 	enum job_state state;
 	int attempts;           /* attempts started and counted */
 	int taken_back;         /* by --memfree */
+	bool done_earlier;      /* --resume: skipped, it succeeded before */
 	int64_t not_before_ms;  /* a retry's back-off: no start before */
 	struct job *skip_next;  /* the others a failure skipped, in a chain
 	                           from the failed attempt (attempt.h) */
@@ -98,12 +99,14 @@ struct tally {
 	size_t terminated;      /* stopped by kill-others, the deadline or an
 	                           interrupt: not failed of their own */
 	size_t attempts;        /* every attempt that ran, retries included */
+	size_t done_earlier;    /* of the skipped: --resume found them done */
 	char *failures[FAILURES_LISTED]; /* "'name': cause" or "N (command):
 	                                    cause", the first ones */
 };
 
 struct reporter;
 struct pacing;
+struct resume;
 struct joblog;
 struct report;
 struct progress;
@@ -135,6 +138,7 @@ struct run {
 	size_t running;         /* attempts under way */
 	struct tally tally;
 	struct pacing *pacing;
+	struct resume *resume;  /* --resume's log, or NULL */
 	bool halted;            /* --halt was met: start nothing new */
 	uint64_t rng;           /* the retries' jitter (feed.c) */
 	size_t total;           /* how many tasks, when known ahead; 0: not */
