@@ -271,6 +271,45 @@ static bool timed_starts(const struct run *r,
 	       s->load_max > 0 || s->memfree > 0;
 }
 
+/* -n: the rerun and pacing policies in force, on stderr, one line. */
+static void say_policies(const struct settings *s)
+{
+	static const char *const why[] = {"fail", "success", "done"};
+	char line[512] = "", d1[32], d2[32];
+	size_t n = 0;
+
+#define ADD(...) \
+	n += (size_t)snprintf(line + n, n < sizeof line ? sizeof line - n : 0, \
+	                      __VA_ARGS__)
+	if (s->retries > 0)
+		ADD(", --retries %d", s->retries);
+	if (s->retry_delay_given)
+		ADD(", --retry-delay %s,%g,%s",
+		    alloter_duration_format(s->retry_delay.delay_ms, d1, sizeof d1),
+		    s->retry_delay.factor,
+		    alloter_duration_format(s->retry_delay.max_ms, d2, sizeof d2));
+	if (s->kill_others)
+		ADD(", --halt now,fail=1");
+	else if (s->fail_fast)
+		ADD(", --halt soon,fail=1");
+	if (s->halt.when != ALLOTER_HALT_NEVER)
+		ADD(", --halt %s,%s=%lld%s",
+		    s->halt.when == ALLOTER_HALT_NOW ? "now" : "soon",
+		    why[s->halt.why],
+		    (long long)(s->halt.percent ? s->halt.percent : s->halt.count),
+		    s->halt.percent ? "%" : "");
+	if (s->delay_ms > 0)
+		ADD(", --delay %s", alloter_duration_format(s->delay_ms, d1,
+		                                            sizeof d1));
+	if (s->load_max > 0)
+		ADD(", --load %g", s->load_max);
+	if (s->memfree > 0)
+		ADD(", --memfree %lldM", (long long)(s->memfree >> 20));
+#undef ADD
+	if (n && n < sizeof line)
+		fprintf(stderr, "alloter: policies: %s\n", line + 2);
+}
+
 /* Says which --halt policy stopped the run, before the summary. */
 static void say_halt(struct run *r)
 {
@@ -546,6 +585,7 @@ int main(int argc, char **argv)
 		 * standard input. */
 		r.hosts = NULL;
 		signals_unblock();
+		say_policies(&r.set);
 		status = run_dry(&r);
 		if (status == 0)
 			input_none(&r);

@@ -229,7 +229,12 @@ static int feed_next(void *ud, struct alloter_task *task, size_t *id)
 	 * no slot, until the timer says to ask again. */
 	if (!pacing_may_start(r->pacing, clock_mono_ms())) {
 		ring_push_front(r, j);
+		progress_waiting(r->progress, r->pacing->why);
 		return ALLOTER_NEXT_WAIT;
+	}
+	if (r->pacing->why[0]) {
+		r->pacing->why[0] = '\0';
+		progress_waiting(r->progress, "");
 	}
 	if (!(a = attempt_new(r, j, h, j->attempts + 1, slot_take(r)))) {
 		ring_push_front(r, j);

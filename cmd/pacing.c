@@ -195,7 +195,6 @@ bool pacing_may_start(struct pacing *p, int64_t now_ms)
 		pacing_wake_at(p, now_ms + SAMPLE_MS);
 		return false;
 	}
-	p->why[0] = '\0';
 	return true;
 }
 

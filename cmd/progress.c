@@ -25,6 +25,7 @@ struct progress {
 	pthread_mutex_t lock;
 	pthread_cond_t stop_cond;
 	bool stop;
+	char waiting[96];  /* what the next start waits for, under lock */
 };
 
 static double since(const struct timespec *t0)
@@ -54,6 +55,10 @@ static void draw(struct progress *p)
 		n += snprintf(line + n, sizeof line - (size_t)n,
 		              ", about %d:%02d left", eta / 60, eta % 60);
 	}
+	pthread_mutex_lock(&p->lock);
+	if (p->waiting[0] && n < (int)sizeof line)
+		snprintf(line + n, sizeof line - (size_t)n, "; %s", p->waiting);
+	pthread_mutex_unlock(&p->lock);
 	alloter_output_status(p->o, line);
 }
 
@@ -130,4 +135,13 @@ void progress_stop(struct progress *p)
 	pthread_cond_destroy(&p->stop_cond);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
+}
+
+void progress_waiting(struct progress *p, const char *why)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	snprintf(p->waiting, sizeof p->waiting, "%s", why);
+	pthread_mutex_unlock(&p->lock);
 }

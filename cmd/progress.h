@@ -16,6 +16,9 @@ int progress_start(struct progress **out, alloter_output *o, size_t total);
 /* Counts: tasks ended (succeeded or failed), running, failed. */
 void progress_update(struct progress *p, size_t done, size_t running,
                      size_t failed);
+/* What the next start waits for ("waiting: load 3.2 >= 2"), or "" once
+ * tasks start again; NULL p does nothing. */
+void progress_waiting(struct progress *p, const char *why);
 /* Stops and erases the line. */
 void progress_stop(struct progress *p);
 

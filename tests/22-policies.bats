@@ -271,3 +271,13 @@ starts() {
 	[[ $stderr == "$T/t.yaml:1:10: memfree: invalid value '12Q'"* ]]
 	[ ! -e "$T/ran" ]
 }
+
+@test "-n lists the policies in force on stderr, and runs nothing" {
+	run --separate-stderr alloter -n -r 2 --retry-delay 1s,2,30s --halt now,fail=20% --delay 0.2 --load 4 --memfree 2G "touch $T/ran"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "alloter: policies: --retries 2, --retry-delay 1s,2,30s, --halt now,fail=20%, --delay 200ms, --load 4, --memfree 2048M" ]
+	[ "$output" = "1	touch $T/ran" ]
+	run --separate-stderr alloter -n true
+	[ "$stderr" = "" ]
+	[ ! -e "$T/ran" ]
+}
