@@ -25,6 +25,7 @@
 #include "report.h"
 #include "remote.h"
 #include "reporter.h"
+#include "results.h"
 #include "resume.h"
 #include "run.h"
 #include "signals.h"
@@ -541,6 +542,9 @@ int main(int argc, char **argv)
 	if (o.resume && ((status = resume_load(&r.resume, o.resume)) ||
 	                 (status = resume_check(r.resume, &r))))
 		goto out;
+	if (o.results && !o.dry_run && (status = results_prepare(o.results)))
+		goto out;
+	r.results = o.results;
 	if (o.hosts || o.hosts_file || (tf && tf->hosts)) {
 		if ((status = load_hosts(&hosts, &o, tf, r.set.grace_ms)))
 			goto out;

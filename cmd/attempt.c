@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "pacing.h"
 #include "remote.h"
+#include "results.h"
 
 /* The ssh side: the wrapper on ssh's command line, the command and its
  * environment as the payload on its stdin, ssh's own messages in a file. */
@@ -98,6 +99,7 @@ struct attempt *attempt_new(const struct run *r, struct job *j,
 	a->call.proc = &a->proc;
 	if (r->pacing->memfree > 0)
 		a->pacing = r->pacing;
+	a->results = r->results;
 	if (j->refused)
 		a->refused = j->refused;
 	else if (r->hosts && !h)
@@ -145,22 +147,41 @@ static int paced_task(void *arg, alloter_cancel *cancel)
 	return ret;
 }
 
-/* An attempt that --memfree may take back: its own cancel handle, under
- * the executor's, is listed with the memory watch while it runs. */
-static int watched_task(void *arg, alloter_cancel *cancel)
+static int run_attempt(struct attempt *a, alloter_cancel *cancel)
+{
+	return a->host && !a->host->local ? paced_task(a, cancel)
+	                                  : alloter_proc_task(&a->call, cancel);
+}
+
+/* An attempt with more around it: its --results files, made here on the
+ * worker, and a cancel handle of its own, under the executor's, that the
+ * memory watch may fire while it is listed (--memfree). */
+static int wrapped_task(void *arg, alloter_cancel *cancel)
 {
 	struct attempt *a = arg;
 	struct pacing_entry e;
-	alloter_cancel *own;
+	alloter_cancel *own = NULL;
 	int ret, err;
 
-	if ((err = alloter_cancel_new(&own, cancel)))
+	if (a->results &&
+	    (err = results_open(a->results, a->job, a->proc.copy_fd)))
 		return err;
-	pacing_enter(a->pacing, &e, own);
-	ret = a->host && !a->host->local ? paced_task(a, own)
-	                                 : alloter_proc_task(&a->call, own);
-	pacing_leave(a->pacing, &e);
-	alloter_cancel_free(own);
+	if (a->pacing && (err = alloter_cancel_new(&own, cancel))) {
+		ret = err;
+		goto out;
+	}
+	if (own)
+		pacing_enter(a->pacing, &e, own);
+	ret = run_attempt(a, own ? own : cancel);
+	if (own) {
+		pacing_leave(a->pacing, &e);
+		alloter_cancel_free(own);
+	}
+out:
+	if (a->results && (err = results_close(a->results, a->job,
+	                                       a->proc.copy_fd,
+	                                       &a->call.result)) && !ret)
+		ret = err;
 	return ret;
 }
 
@@ -168,8 +189,8 @@ struct alloter_task attempt_task(struct attempt *a)
 {
 	if (a->refused || a->setup_err)
 		return (struct alloter_task){failing_task, a};
-	if (a->pacing)
-		return (struct alloter_task){watched_task, a};
+	if (a->pacing || a->results)
+		return (struct alloter_task){wrapped_task, a};
 	if (a->host && !a->host->local)
 		return (struct alloter_task){paced_task, a};
 	return (struct alloter_task){alloter_proc_task, &a->call};

@@ -21,6 +21,7 @@ struct attempt {
 	char **own_words;
 	char **env;               /* the job's, and ALLOTER_TASK_SLOT */
 	struct pacing *pacing;    /* --memfree may take it back, or NULL */
+	const char *results;      /* --results DIR, or NULL */
 	struct alloter_proc proc; /* what runs: the job, or ssh */
 	struct alloter_proc_call call;
 	const char *refused;      /* fails without running, or NULL */

@@ -55,7 +55,8 @@ static const char usage_text[] =
 	"                         N (or N% of the CPUs)\n"
 	"      --memfree SIZE     start tasks only while this much memory is free\n"
 	"                         (512M, 2G)\n"
-	"  -o, --output MODE      group (default), line or raw\n"
+	"  -o, --output MODE      group (default), line, raw, or none (with\n"
+	"                         --results: the streams only in its files)\n"
 	"      --tag              prefix output lines with the task name and a tab\n"
 	"  -f, --file FILE        run the tasks of a YAML task file (- for stdin)\n"
 	"      --keep-order       group mode: print blocks in input order\n"
@@ -63,6 +64,8 @@ static const char usage_text[] =
 	"      --joblog FILE      a line per attempt, GNU parallel's format;\n"
 	"                         +FILE appends to FILE\n"
 	"      --report FILE      a JSON report of the run, written at the end\n"
+	"      --results DIR      each task's stdout, stderr and exit status in\n"
+	"                         DIR/SEQ/{stdout,stderr,exit} (and args)\n"
 	"      --timeline FILE    an HTML page with a chart of every attempt\n"
 	"      --timeline-from FILE\n"
 	"                         only write the --timeline page of the report\n"
@@ -151,8 +154,6 @@ static const struct {
 	{"-v", "GNU parallel's -v is not supported yet"},
 	{"--verbose", "xargs' and GNU parallel's --verbose is not supported "
 	              "yet"},
-	{"--results", "GNU parallel's --results is not supported yet (see "
-	              "--joblog and --report)"},
 	{"--pipe", "GNU parallel's --pipe is not supported yet"},
 };
 
@@ -244,18 +245,24 @@ static int parse_duration(const char *opt, const char *s, int64_t *out)
 	return 0;
 }
 
-/* One of three words; *out gets its position (the enums follow the
- * order of these lists). */
+/* One of a NULL-ended list of words; *out gets its position (the enums
+ * follow the order of these lists). */
 static int parse_choice(const char *opt, const char *s,
-                        const char *const names[3], int *out)
+                        const char *const *names, int *out)
 {
-	for (int i = 0; i < 3; i++)
-		if (strcmp(s, names[i]) == 0) {
-			*out = i;
+	char want[128];
+	size_t n = 0, k;
+
+	for (k = 0; names[k]; k++)
+		if (strcmp(s, names[k]) == 0) {
+			*out = (int)k;
 			return 0;
 		}
-	return usage_error("%s: invalid value '%s' (want %s, %s or %s)", opt, s,
-	                   names[0], names[1], names[2]);
+	for (size_t i = 0; i < k && n < sizeof want; i++)
+		n += (size_t)snprintf(want + n, sizeof want - n, "%s%s",
+		                      i == 0 ? "" : i + 1 == k ? " or " : ", ",
+		                      names[i]);
+	return usage_error("%s: invalid value '%s' (want %s)", opt, s, want);
 }
 
 /* Options that would have no effect together are refused rather than
@@ -275,6 +282,10 @@ static int check_combinations(const struct options *o)
 		return usage_error("--keep-order: cannot be combined with -o "
 		                   "line: lines are written as they arrive (use "
 		                   "-o group)");
+	if (o->output == ALLOTER_OUTPUT_NONE && (o->tag == 1 || o->keep_order))
+		return usage_error("%s: cannot be combined with -o none: no "
+		                   "output of the tasks is written",
+		                   o->tag == 1 ? "--tag" : "--keep-order");
 	return 0;
 }
 
@@ -285,6 +296,7 @@ enum {
 	OPT_PROGRESS, OPT_COLOR, OPT_HOSTS_FILE, OPT_SSH, OPT_COLSEP,
 	OPT_TAGSTRING, OPT_HALT, OPT_RETRY_DELAY, OPT_RESUME, OPT_RESUME_FAILED,
 	OPT_DELAY, OPT_LOAD, OPT_MEMFREE, OPT_TIMELINE, OPT_TIMELINE_FROM,
+	OPT_RESULTS,
 };
 
 bool options_template(const struct options *o)
@@ -352,8 +364,9 @@ static int parse_policy(int opt, const char *s, struct options *o)
 static int parse(struct options *o, int argc, char **argv)
 {
 	/* In the order of enum alloter_output_mode and of COLOR_*. */
-	static const char *const modes[] = {"group", "line", "raw"};
-	static const char *const whens[] = {"auto", "always", "never"};
+	static const char *const modes[] = {"group", "line", "raw", "none",
+	                                    NULL};
+	static const char *const whens[] = {"auto", "always", "never", NULL};
 	static const struct option longs[] = {
 		{"limit", required_argument, NULL, 'j'},
 		{"timeout", required_argument, NULL, 't'},
@@ -389,6 +402,7 @@ static int parse(struct options *o, int argc, char **argv)
 		{"resume", required_argument, NULL, OPT_RESUME},
 		{"resume-failed", required_argument, NULL, OPT_RESUME_FAILED},
 		{"delay", required_argument, NULL, OPT_DELAY},
+		{"results", required_argument, NULL, OPT_RESULTS},
 		{"load", required_argument, NULL, OPT_LOAD},
 		{"memfree", required_argument, NULL, OPT_MEMFREE},
 		{"help", no_argument, NULL, 'h'},
@@ -518,6 +532,11 @@ static int parse(struct options *o, int argc, char **argv)
 			o->joblog = optarg + o->joblog_append;
 			if (!*o->joblog)
 				return usage_error("--joblog: empty file name");
+			break;
+		case OPT_RESULTS:
+			if (!*optarg)
+				return usage_error("--results: empty folder name");
+			o->results = optarg;
 			break;
 		case OPT_REPORT:
 			if (!*optarg)

@@ -25,6 +25,7 @@ struct options {
 	const char *joblog;   /* --joblog FILE */
 	bool joblog_append;   /* --joblog +FILE, or the file of --resume */
 	const char *report;   /* --report FILE */
+	const char *results;  /* --results DIR */
 	const char *timeline; /* --timeline FILE */
 	const char *timeline_from; /* --timeline-from REPORT */
 	const char *hosts;    /* -S LIST */

@@ -117,8 +117,10 @@ void report_skipped(struct report *rep, const struct job *j, const char *why,
 
 static const char *output_name(enum alloter_output_mode m)
 {
-	return m == ALLOTER_OUTPUT_LINE ? "line"
-	       : m == ALLOTER_OUTPUT_RAW ? "raw" : "group";
+	return m == ALLOTER_OUTPUT_LINE   ? "line"
+	       : m == ALLOTER_OUTPUT_RAW  ? "raw"
+	       : m == ALLOTER_OUTPUT_NONE ? "none"
+	                                  : "group";
 }
 
 void report_abandon(struct report *rep)

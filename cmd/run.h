@@ -139,6 +139,7 @@ struct run {
 	struct tally tally;
 	struct pacing *pacing;
 	struct resume *resume;  /* --resume's log, or NULL */
+	const char *results;    /* --results DIR, or NULL */
 	bool halted;            /* --halt was met: start nothing new */
 	uint64_t rng;           /* the retries' jitter (feed.c) */
 	size_t total;           /* how many tasks, when known ahead; 0: not */

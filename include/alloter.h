@@ -370,6 +370,8 @@ enum alloter_output_mode {
 	ALLOTER_OUTPUT_GROUP = 0,
 	ALLOTER_OUTPUT_LINE,
 	ALLOTER_OUTPUT_RAW,
+	ALLOTER_OUTPUT_NONE,      /* the tasks' streams are discarded (their
+	                             copies, copy_fd, are still written) */
 };
 
 struct alloter_output_opts {
@@ -455,6 +457,10 @@ struct alloter_proc {
 	const char *name;         /* ALLOTER_TASK_NAME, and the tag unless
 	                             tag is set */
 	const char *tag;          /* the output's tag; NULL: name */
+	int copy_fd[2];           /* stdout ([0]) and stderr ([1]) are also
+	                             written here as they come (kept open by
+	                             the caller); 0: no copy.  Raw output is
+	                             then read and passed on, not inherited */
 	size_t index;             /* ALLOTER_TASK_INDEX (1-based) */
 	int64_t timeout_ms;       /* 0: none */
 	int64_t grace_ms;         /* SIGTERM to SIGKILL; 0: 2000 */

@@ -104,7 +104,7 @@ int alloter_output_new(alloter_output **out,
 	const char *dir;
 	int err;
 
-	if (opts->mode > ALLOTER_OUTPUT_RAW)
+	if (opts->mode > ALLOTER_OUTPUT_NONE)
 		return -EINVAL;
 	o = calloc(1, sizeof *o);
 	if (!o)
@@ -671,7 +671,8 @@ bool al_sink_backlogged(const struct al_sink *s)
 	alloter_output *o = s->o;
 	bool full;
 
-	if (!o || o->opts.mode != ALLOTER_OUTPUT_LINE)
+	if (!o || (o->opts.mode != ALLOTER_OUTPUT_LINE &&
+	           o->opts.mode != ALLOTER_OUTPUT_RAW))
 		return false;
 	pthread_mutex_lock(&o->lock);
 	full = o->queued_bytes > QUEUE_MAX;
@@ -714,10 +715,11 @@ static int spill_file(const alloter_output *o)
 	return fd;
 }
 
-static int spill(struct al_sink *s, const char *data, size_t n)
+/* Writes all of data to a file (a spill or a copy); 0 or -errno. */
+static int write_fully(int fd, const char *data, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(s->spill_fd, data, n);
+		ssize_t w = write(fd, data, n);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -727,6 +729,11 @@ static int spill(struct al_sink *s, const char *data, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+static int spill(struct al_sink *s, const char *data, size_t n)
+{
+	return write_fully(s->spill_fd, data, n);
 }
 
 static int feed_group(struct al_sink *s, const char *data, size_t n)
@@ -810,15 +817,30 @@ static int feed_line(struct al_sink *s, const char *data, size_t n)
 
 int al_sink_feed(struct al_sink *s, const char *data, size_t n)
 {
-	int err;
+	bool bol = true;
+	int err = 0;
 
 	s->bytes += n;
 	if (s->err)
 		return s->err; /* already lost: keep counting, drop the rest */
-	if (s->o->opts.mode == ALLOTER_OUTPUT_GROUP)
+	/* The copy first, whole: it is what the caller keeps. */
+	if (s->copy_fd > 0 && (err = write_fully(s->copy_fd, data, n))) {
+		s->err = err;
+		return err;
+	}
+	switch (s->o->opts.mode) {
+	case ALLOTER_OUTPUT_GROUP:
 		err = feed_group(s, data, n);
-	else
+		break;
+	case ALLOTER_OUTPUT_LINE:
 		err = feed_line(s, data, n);
+		break;
+	case ALLOTER_OUTPUT_RAW: /* read only for its copy: on at once */
+		err = queue_tagged(s, NULL, 0, data, n, &bol);
+		break;
+	case ALLOTER_OUTPUT_NONE:
+		break;
+	}
 	if (err)
 		s->err = err;
 	return err;
@@ -829,7 +851,7 @@ ssize_t al_sink_splice(struct al_sink *s, int pipe_fd)
 	ssize_t n;
 
 	if (s->o->opts.mode != ALLOTER_OUTPUT_GROUP || s->spill_fd < 0 ||
-	    s->err)
+	    s->err || s->copy_fd > 0)
 		return -ENOTSUP;
 	n = splice(pipe_fd, NULL, s->spill_fd, NULL, 1 << 20,
 	           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -868,6 +890,11 @@ int al_sink_finish(struct al_sink *out, struct al_sink *err)
 	struct block *b;
 	struct item *it;
 
+	if (o->opts.mode == ALLOTER_OUTPUT_NONE) {
+		release(out);
+		release(err);
+		return e1;
+	}
 	if (o->opts.mode != ALLOTER_OUTPUT_GROUP) {
 		int e2 = finish_line(out), e3 = finish_line(err);
 

@@ -21,6 +21,7 @@ struct al_sink {
 	size_t len, cap;
 	int spill_fd;        /* group: the rest of the block, or -1 */
 	bool mid_line;       /* line: part of a line already went out */
+	int copy_fd;         /* also written here as it comes; 0: none */
 	uint64_t bytes;      /* everything fed */
 	int err;             /* the first error keeping output (-errno) */
 };

@@ -175,6 +175,12 @@ static int spawn_setup(struct child *c, posix_spawnattr_t *attr,
 	    ((err = posix_spawn_file_actions_adddup2(fa, wr[0], 1)) ||
 	     (err = posix_spawn_file_actions_adddup2(fa, wr[1], 2))))
 		return err;
+	if (!c->capture && c->p->output &&
+	    alloter_output_mode(c->p->output) == ALLOTER_OUTPUT_NONE &&
+	    ((err = posix_spawn_file_actions_addopen(fa, 1, "/dev/null",
+	                                             O_WRONLY, 0)) ||
+	     (err = posix_spawn_file_actions_adddup2(fa, 1, 2))))
+		return err;
 	if (c->p->cwd &&
 	    (err = posix_spawn_file_actions_addchdir_np(fa, c->p->cwd)))
 		return err;
@@ -554,12 +560,18 @@ int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
 	r = c.r;
 	*r = (struct alloter_proc_result){0};
 	r->start_ns = al_wall_ns();
+	/* Raw output is inherited and discarded output goes to /dev/null,
+	 * unless it is also copied: then it is read like the rest. */
 	c.capture = p->output &&
-	            alloter_output_mode(p->output) != ALLOTER_OUTPUT_RAW;
-	for (int i = 0; i < 2 && !err; i++)
+	            ((alloter_output_mode(p->output) != ALLOTER_OUTPUT_RAW &&
+	              alloter_output_mode(p->output) != ALLOTER_OUTPUT_NONE) ||
+	             p->copy_fd[0] > 0 || p->copy_fd[1] > 0);
+	for (int i = 0; i < 2 && !err; i++) {
 		err = -al_sink_init(&c.sink[i], p->output, i + 1,
 		                    p->tag ? p->tag : p->name ? p->name : "",
 		                    p->index);
+		c.sink[i].copy_fd = p->copy_fd[i];
+	}
 	if (p->timeout_ms > 0)
 		c.deadline = al_add_sat(t0, p->timeout_ms);
 

@@ -37,7 +37,7 @@ static const char *const task_keys[N_TASK] = {
 #define MAX_RETRIES 1000000
 
 /* In the order of enum alloter_output_mode. */
-static const char *const modes[] = {"group", "line", "raw"};
+static const char *const modes[] = {"group", "line", "raw", "none"};
 
 /* One env mapping: its "NAME=value" strings and an index of its names. */
 struct env {
