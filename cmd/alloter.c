@@ -23,7 +23,6 @@
 #include "placement.h"
 #include "progress.h"
 #include "report.h"
-#include "remote.h"
 #include "reporter.h"
 #include "results.h"
 #include "resume.h"
@@ -387,33 +386,6 @@ static int check_pins(const struct run *r)
 	return 0;
 }
 
-/* A remote task's command and environment travel on ssh's stdin, which
- * takes at most REMOTE_PAYLOAD_MAX: one too big is refused before the run,
- * not failed at its start with "Argument list too long". */
-static int check_payloads(const struct run *r)
-{
-	bool remote = false;
-
-	for (size_t k = 0; r->hosts && k < r->hosts->n; k++)
-		remote |= !r->hosts->v[k].local;
-	for (size_t i = 0; remote && i < r->n_jobs; i++) {
-		const struct job *j = &r->jobs[i];
-		size_t len = 0;
-		char *p = remote_payload(j->command, r->set.shell, j->env,
-		                         j->index, j->name, &len);
-
-		free(p);
-		if (len > REMOTE_PAYLOAD_MAX) {
-			fprintf(stderr, "alloter: task '%s': its command and "
-			        "environment take %zu bytes; a remote task "
-			        "takes at most %d KiB\n", j->name, len,
-			        REMOTE_PAYLOAD_MAX / 1024);
-			return 2;
-		}
-	}
-	return 0;
-}
-
 static void say_stderr(void *ud, const char *msg)
 {
 	alloter_output_write(ud, 2, "alloter: ", 9);
@@ -581,7 +553,7 @@ int main(int argc, char **argv)
 	if ((err = alloter_output_new(&r.out, &oo)) ||
 	    (err = alloter_pool_new(&pool, 0)))
 		goto fail;
-	if ((status = check_pins(&r)) || (status = check_payloads(&r)))
+	if ((status = check_pins(&r)))
 		goto out;
 	if (o.dry_run) {
 		/* A dry run starts nothing: it takes no host slot, and an

@@ -23,9 +23,6 @@ int remote_log_path(char **path);
  * for probes, command itself on host.  One malloc'd block. */
 char **remote_argv(const struct hosts *h, const struct host *host,
                    const char *log, const char *command);
-/* The most a payload may take: it is written to ssh's stdin pipe at once,
- * so it must fit in the pipe's buffer (see alloter_proc's stdin_data). */
-#define REMOTE_PAYLOAD_MAX (60 * 1024)
 
 /* What the wrapper reads on its stdin: the environment and the command,
  * quoted for sh.  env are NAME=value entries.  Returns a malloc'd string

@@ -469,8 +469,11 @@ struct alloter_proc {
 	 * Data given is data delivered, then EOF: the pipe gets stdin_data
 	 * and our end is closed at once, so tr, cat or wc end. */
 	bool stdin_pipe;          /* a pipe even without data (EOF at once) */
-	const char *stdin_data;   /* stdin_len bytes, at most 60 KiB (else
-	                             SPAWN_FAILED, -E2BIG), or NULL */
+	const char *stdin_data;   /* stdin_len bytes, or NULL: they go in as
+	                             the task reads them; if it closes its
+	                             stdin first, the rest is dropped (a
+	                             SIGPIPE this raises in the calling
+	                             thread, where blocked, is taken) */
 	size_t stdin_len;
 	bool stdin_hold;          /* hold the pipe (after the data) open until
 	                             the task ends: the task sees EOF only if

@@ -326,14 +326,6 @@ refused_dir() {
 	[ "$(grep -c -x somehost "$T/args")" -eq "$(grep -B1 -x somehost "$T/args" | grep -c -x -- '--')" ]
 }
 
-@test "case 19: a remote command past 60 KiB is refused before the run, naming the limit" {
-	run --separate-stderr alloter -S 127.0.0.2 "echo $(head -c 70000 /dev/zero | tr '\0' a) >/dev/null; touch '$T/ran'"
-	echo "status $status; stderr: ${stderr:0:300}"
-	[ "$status" -eq 2 ]
-	[[ $stderr == *"a remote task takes at most 60 KiB"* ]]
-	[ ! -e "$T/ran" ]
-}
-
 @test "clear messages: alloter says what it waits for when a job log FIFO has no reader" {
 	mkfifo "$T/fifo"
 	start_bg --joblog "$T/fifo" true

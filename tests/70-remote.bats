@@ -53,6 +53,14 @@ max_of() {
 	[[ $(summary_line "$stderr") == *"0 succeeded, 1 failed"* ]]
 }
 
+@test "remote: a command of 70 KB runs: its payload has no 60 KiB limit" {
+	long=$(head -c 70000 /dev/zero | tr '\0' a)
+	run --separate-stderr ralloter -S 127.0.0.2 "x=$long; echo \${#x}"
+	echo "status $status; stderr: $(head -c 2000 <<<"$stderr")"
+	[ "$status" -eq 0 ]
+	[ "$output" = 70000 ]
+}
+
 @test "remote: a task that succeeds gives exit status 0" {
 	run --separate-stderr ralloter -S 127.0.0.2 'echo fine' 'true'
 	echo "status $status; stderr: $stderr"

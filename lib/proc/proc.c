@@ -49,7 +49,6 @@ extern char **environ;
 #define GIVE_UP_MS 1000     /* after SIGKILL, how long to wait for the group */
 #define GROUP_POLL_MS 10    /* how often to look at a leaderless group */
 #define SPAWN_TRIES 6       /* EAGAIN from fork: back off and try again */
-#define STDIN_MAX (60 * 1024) /* below any pipe's buffer (64 KiB on Linux) */
 #define PIPE_BYTES (1 << 20)
 #define DEFAULT_PIPE_BYTES (64 * 1024) /* Linux's, unless changed */
 #define DRAIN_BYTES (1 << 20)
@@ -62,6 +61,7 @@ struct child {
 	int pidfd;
 	int pipe[2];            /* read ends of stdout, stderr; -1 when shut */
 	int stdin_w;            /* our end of a stdin pipe, or -1 */
+	size_t stdin_off;       /* how much of stdin_data went in so far */
 	struct al_sink sink[2];
 	bool capture, reaped, terminating, killed;
 	bool grown[2];          /* the pipe has been made bigger */
@@ -187,6 +187,50 @@ static int spawn_setup(struct child *c, posix_spawnattr_t *attr,
 	return 0;
 }
 
+/* A write to a pipe whose reader left raises SIGPIPE for the writing
+ * thread; where it is blocked (as alloter blocks it), it would stay
+ * pending: take it, so it is not mistaken later for a closed stdout. */
+static void take_sigpipe(void)
+{
+	struct timespec zero = {0, 0};
+	sigset_t pipe_set, pending;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+}
+
+/* Puts as much of stdin_data into the task's stdin as the pipe takes now;
+ * once all is in (or the task closed its stdin), our end is closed, so the
+ * task sees EOF, unless stdin_hold keeps it open until the task ends. */
+static void feed_stdin(struct child *c)
+{
+	const struct alloter_proc *p = c->p;
+
+	while (c->stdin_off < p->stdin_len) {
+		ssize_t n = write(c->stdin_w, p->stdin_data + c->stdin_off,
+		                  p->stdin_len - c->stdin_off);
+
+		if (n > 0) {
+			c->stdin_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return; /* the rest when the pipe has room */
+		if (n < 0 && errno == EPIPE)
+			take_sigpipe();
+		c->stdin_off = p->stdin_len; /* the task will read no more */
+	}
+	if (!p->stdin_hold) {
+		close(c->stdin_w);
+		c->stdin_w = -1;
+	}
+}
+
 /* Spawns the child; returns 0 or a positive errno value. */
 static int spawn(struct child *c)
 {
@@ -218,34 +262,19 @@ static int spawn(struct child *c)
 	}
 	if (p->stdin_pipe || p->stdin_hold || p->stdin_data || p->stdin_len) {
 		int fds[2];
-		if (p->stdin_len > STDIN_MAX) {
-			err = E2BIG;
-			goto out_pipes;
-		}
 		if (pipe2(fds, O_CLOEXEC) < 0) {
 			err = errno;
 			goto out_pipes;
 		}
 		wr[2] = fds[0];
 		c->stdin_w = fds[1];
-		/* It fits in an empty pipe's buffer, so this cannot block
-		 * whatever the child does. */
-		for (size_t off = 0; off < p->stdin_len;) {
-			ssize_t n = write(fds[1], p->stdin_data + off,
-			                  p->stdin_len - off);
-			if (n < 0 && errno != EINTR) {
-				err = errno;
-				goto out_pipes;
-			}
-			off += n > 0 ? (size_t)n : 0;
+		/* Our end never blocks: what does not fit in the pipe now
+		 * goes in as the task reads (feed_stdin). */
+		if (fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0) {
+			err = errno;
+			goto out_pipes;
 		}
-		/* Data given is data delivered, then EOF; held open, the
-		 * task sees EOF only when we close it after its end (or
-		 * die). */
-		if (!p->stdin_hold) {
-			close(c->stdin_w);
-			c->stdin_w = -1;
-		}
+		feed_stdin(c);
 	}
 	env = make_env(p, own);
 	if (!env) {
@@ -400,8 +429,9 @@ static void reap(struct child *c)
 static void supervise(struct child *c)
 {
 	for (;;) {
-		struct pollfd fds[5];
+		struct pollfd fds[6];
 		int ip[2] = {-1, -1}, icancel = -1, ihurry = -1, ipid = -1;
+		int iin = -1;
 		int timeout = -1;
 		nfds_t n = 0;
 		int64_t now = now_ms();
@@ -447,6 +477,12 @@ static void supervise(struct child *c)
 			fds[n++] = (struct pollfd){.fd = c->pipe[i],
 			                           .events = POLLIN};
 		}
+		if (c->stdin_w >= 0 && c->stdin_off < c->p->stdin_len &&
+		    !c->reaped) {
+			iin = (int)n;
+			fds[n++] = (struct pollfd){.fd = c->stdin_w,
+			                           .events = POLLOUT};
+		}
 		if (!c->terminating) {
 			icancel = (int)n;
 			fds[n++] = (struct pollfd){
@@ -479,6 +515,8 @@ static void supervise(struct child *c)
 		for (int i = 0; i < 2; i++)
 			if (ip[i] >= 0 && fds[ip[i]].revents)
 				drain(c, i, false);
+		if (iin >= 0 && fds[iin].revents)
+			feed_stdin(c);
 		if (ipid >= 0 && (c->pidfd < 0 || fds[ipid].revents))
 			reap(c);
 		if (icancel >= 0 && fds[icancel].revents && !c->reaped)
