@@ -521,6 +521,13 @@ int main(int argc, char **argv)
 		if ((status = load_hosts(&hosts, &o, tf, r.set.grace_ms)))
 			goto out;
 		r.hosts = &hosts;
+		if (r.piped) {
+			fprintf(stderr, "alloter: --pipe: cannot be combined with "
+			        "remote hosts (their standard input carries the "
+			        "command)\n");
+			status = 2;
+			goto out;
+		}
 		/* Each host's slots bound the run; -j adds an overall bound. */
 		if (o.limit < 0 && (!tf || tf->limit < 0))
 			r.set.limit = 0;

@@ -127,6 +127,23 @@ static bool input_waiting(void)
 	       (p.revents & POLLIN);
 }
 
+/* --pipe: the words are one command, fed the blocks of stdin. */
+static int set_up_pipe(struct run *r, const struct options *o)
+{
+	static const char nul[1] = {'\0'};
+	char *command;
+
+	if (has_source(o))
+		return bad("--pipe: no input source (:::, ::::, -a) with it: "
+		           "its input is standard input");
+	if (!(command = join(o->commands, o->n_commands)))
+		return no_memory();
+	run_from_pipe(r, 0, command, o->block > 0 ? (size_t)o->block : 1 << 20,
+	              o->recend ? o->recend : o->null ? nul : "\n",
+	              o->recend ? strlen(o->recend) : 1);
+	return 0;
+}
+
 int input_set_up(struct run *r, const struct options *o,
                  const struct alloter_taskfile *tf)
 {
@@ -135,6 +152,8 @@ int input_set_up(struct run *r, const struct options *o,
 	                 (o->null && o->n_commands);
 	int err;
 
+	if (o->pipe)
+		return set_up_pipe(r, o);
 	for (int i = 0; !templated && i < o->n_commands; i++)
 		templated = template_has_replacement(o->commands[i], replace);
 	if (tf)

@@ -109,6 +109,32 @@ void run_from_stream(struct run *r, int fd, char delim)
 	lines_init(&r->lines, fd, delim);
 }
 
+void run_from_pipe(struct run *r, int fd, char *command, size_t size,
+                   const char *recend, size_t recend_len)
+{
+	r->streaming = true;
+	r->piped = true;
+	r->pipe_command = command;
+	blocks_init(&r->blocks, fd, size, recend, recend_len);
+}
+
+/* The job for one --pipe block (taken over); NULL without memory. */
+static struct job *block_job(struct run *r, char *data, size_t len)
+{
+	struct job *j = calloc(1, sizeof *j);
+
+	if (!j || job_init(r, j, ++r->seq, NULL, r->pipe_command, NULL)) {
+		if (j)
+			run_free_job(j);
+		free(data);
+		return NULL;
+	}
+	j->streamed = true;
+	j->stdin_data = data;
+	j->stdin_len = len;
+	return j;
+}
+
 void run_from_template(struct run *r)
 {
 	r->streaming = true;
@@ -219,7 +245,11 @@ int run_stream_next(struct run *r, struct job **j)
 	bool nul;
 	int err;
 
-	if (r->templated) {
+	if (r->piped) {
+		err = blocks_next(&r->blocks, &line, &len);
+		if (!err && !(*j = block_job(r, line, len)))
+			err = -ENOMEM;
+	} else if (r->templated) {
 		err = args_next(&r->args, &v, &n, &nul);
 		if (!err && !(*j = template_job(r, v, n, nul)))
 			err = -ENOMEM;
@@ -241,6 +271,8 @@ int run_wake_fd(const struct run *r)
 {
 	if (!r->streaming)
 		return -1;
+	if (r->piped)
+		return r->blocks.fd;
 	return r->templated ? args_fd(&r->args) : r->lines.fd;
 }
 
@@ -250,6 +282,7 @@ void run_free_job(struct job *j)
 	free(j->own_command);
 	free(j->args);
 	free(j->tag);
+	free(j->stdin_data);
 	free(j);
 }
 
@@ -337,4 +370,6 @@ void run_free(struct run *r)
 	template_free(&r->tpl);
 	template_free(&r->tag_tpl);
 	args_free(&r->args);
+	blocks_free(&r->blocks);
+	free(r->pipe_command);
 }

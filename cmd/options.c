@@ -85,6 +85,9 @@ static const char usage_text[] =
 	"                         at matches of REGEX (POSIX extended)\n"
 	"  -N, --max-args N       N arguments per task: {1}..{N}\n"
 	"  -I, --replace STR      STR stands for the argument, not {}\n"
+	"      --pipe             cut stdin into blocks, one to each task's stdin\n"
+	"      --block SIZE       --pipe's block size (default 1M)\n"
+	"      --recend STR       what ends a record for --pipe (default \\n)\n"
 	"      --tagstring STR    the --tag prefix, with replacement strings\n"
 	"                         (implies --tag)\n"
 	"  -q, --quiet            no summary on stderr\n"
@@ -154,7 +157,6 @@ static const struct {
 	{"-v", "GNU parallel's -v is not supported yet"},
 	{"--verbose", "xargs' and GNU parallel's --verbose is not supported "
 	              "yet"},
-	{"--pipe", "GNU parallel's --pipe is not supported yet"},
 };
 
 /* Reports an option that getopt_long did not take: arg is the word it was
@@ -296,7 +298,7 @@ enum {
 	OPT_PROGRESS, OPT_COLOR, OPT_HOSTS_FILE, OPT_SSH, OPT_COLSEP,
 	OPT_TAGSTRING, OPT_HALT, OPT_RETRY_DELAY, OPT_RESUME, OPT_RESUME_FAILED,
 	OPT_DELAY, OPT_LOAD, OPT_MEMFREE, OPT_TIMELINE, OPT_TIMELINE_FROM,
-	OPT_RESULTS,
+	OPT_RESULTS, OPT_PIPE, OPT_BLOCK, OPT_RECEND,
 };
 
 bool options_template(const struct options *o)
@@ -403,6 +405,9 @@ static int parse(struct options *o, int argc, char **argv)
 		{"resume-failed", required_argument, NULL, OPT_RESUME_FAILED},
 		{"delay", required_argument, NULL, OPT_DELAY},
 		{"results", required_argument, NULL, OPT_RESULTS},
+		{"pipe", no_argument, NULL, OPT_PIPE},
+		{"block", required_argument, NULL, OPT_BLOCK},
+		{"recend", required_argument, NULL, OPT_RECEND},
 		{"load", required_argument, NULL, OPT_LOAD},
 		{"memfree", required_argument, NULL, OPT_MEMFREE},
 		{"help", no_argument, NULL, 'h'},
@@ -415,7 +420,7 @@ static int parse(struct options *o, int argc, char **argv)
 	                      .task_timeout_ms = -1, .grace_ms = -1,
 	                      .fail_fast = -1, .kill_others = -1, .tag = -1,
 	                      .output = -1, .retries = -1, .delay_ms = -1,
-	                      .load = -1, .memfree = -1};
+	                      .load = -1, .memfree = -1, .block = -1};
 	if (!(o->arg_files = calloc((size_t)argc + 1, sizeof *o->arg_files))) {
 		perror("alloter");
 		return 2;
@@ -533,6 +538,21 @@ static int parse(struct options *o, int argc, char **argv)
 			if (!*o->joblog)
 				return usage_error("--joblog: empty file name");
 			break;
+		case OPT_PIPE:
+			o->pipe = true;
+			break;
+		case OPT_BLOCK:
+			if (alloter_size_parse(optarg, &o->block) ||
+			    o->block < 1)
+				return usage_error("--block: invalid size '%s' "
+				                   "(want bytes, or K, M or G, as "
+				                   "1M)", optarg);
+			break;
+		case OPT_RECEND:
+			if (!*optarg)
+				return usage_error("--recend: empty string");
+			o->recend = optarg;
+			break;
 		case OPT_RESULTS:
 			if (!*optarg)
 				return usage_error("--results: empty folder name");
@@ -599,6 +619,13 @@ static int parse(struct options *o, int argc, char **argv)
 		return usage_error("--timeline-from %s: takes the page's file "
 		                   "(one argument, or --timeline FILE) and "
 		                   "nothing to run", o->timeline_from);
+	if (!o->pipe && (o->block >= 0 || o->recend))
+		return usage_error("%s: only with --pipe",
+		                   o->recend ? "--recend" : "--block");
+	if (o->pipe && (o->file || !o->n_commands || options_template(o)))
+		return usage_error("--pipe: give one command (its words are "
+		                   "joined), and no task file or template "
+		                   "option");
 	/* The resumed log is appended to, unless another is named. */
 	if (o->resume && !o->joblog) {
 		o->joblog = o->resume;

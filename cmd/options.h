@@ -41,6 +41,10 @@ struct options {
 	int64_t memfree;      /* --memfree bytes, or -1 */
 	const char *resume;   /* --resume or --resume-failed FILE */
 	bool resume_failed;
+	/* --pipe: standard input cut into blocks (blocks.h) */
+	bool pipe;
+	int64_t block;        /* --block bytes, or -1 */
+	const char *recend;   /* --recend, or NULL */
 	/* Templates and their arguments (template.h, argsource.h): */
 	char **arg_files;     /* -a FILE, in order */
 	size_t n_arg_files;

@@ -16,6 +16,7 @@
 
 #include "alloter.h"
 #include "argsource.h"
+#include "blocks.h"
 #include "hosts.h"
 #include "linereader.h"
 #include "template.h"
@@ -80,6 +81,8 @@ struct job {
 	                           block), or NULL */
 	size_t n_args;
 	char *tag;              /* the output's tag, or NULL: the name */
+	char *stdin_data;       /* --pipe: its block, for its stdin */
+	size_t stdin_len;
 	/* Its standing in the run, kept by feed.c under the batch lock: */
 	enum job_state state;
 	int attempts;           /* attempts started and counted */
@@ -125,6 +128,9 @@ struct run {
 	bool streaming;
 	struct lines lines;
 	bool templated;
+	bool piped;             /* --pipe: jobs of one command, a block each */
+	struct blocks blocks;
+	char *pipe_command;
 	struct template tpl, tag_tpl;
 	struct args args;
 	int read_err;
@@ -162,6 +168,9 @@ void run_from_stream(struct run *r, int fd, char delim);
 /* Sets up jobs made from r->tpl (compiled), r->tag_tpl (compiled when the
  * output is tagged) and r->args (opened). */
 void run_from_template(struct run *r);
+/* Sets up --pipe: command (owned by r now) over the blocks of fd. */
+void run_from_pipe(struct run *r, int fd, char *command, size_t size,
+                   const char *recend, size_t recend_len);
 /* Sets up jobs from a loaded task file (kept by the caller).  Returns 0 or
  * a negative errno value. */
 int run_from_taskfile(struct run *r, const struct alloter_taskfile *tf);

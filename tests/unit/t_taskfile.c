@@ -274,7 +274,7 @@ static void test_errors(void)
 	refused("tasks:\n  - run: x\n    needs: [[a]]\n", 3, 13,
 	        "needs: expected a task name, got a list", "needs of lists");
 	refused("output: fast\ntasks: [a]\n", 1, 9,
-	        "output: expected group, line or raw, got 'fast'", "output");
+	        "output: expected group, line, raw or none, got 'fast'", "output");
 	refused("fail_fast: maybe\ntasks: [a]\n", 1, 12,
 	        "fail_fast: expected true or false, got 'maybe'", "boolean");
 	refused("shell: [a]\ntasks: [a]\n", 1, 8,
