@@ -335,3 +335,28 @@ refused_dir() {
 	cat "$T/err"
 	grep -q "'$T/fifo': waiting for a reader of the FIFO" "$T/err"
 }
+
+@test "case 15: a -T deadline that passes while alloter is stopped is enforced after SIGCONT" {
+	start_bg -T 1 "$SLEEP 2"
+	sleep 0.3
+	kill -STOP "$BG_PID"
+	sleep 3
+	kill -CONT "$BG_PID"
+	wait_bg 20
+	[ "$bg_status" -eq 1 ]
+	grep -q "timed out after 1s" "$T/err"
+	grep -q "0 succeeded, 1 failed" "$T/err"
+}
+
+@test "never a wrong status: a task still running after SIGCONT past its deadline is terminated at once" {
+	start_bg -T 1 "$SLEEP 30"
+	sleep 0.3
+	kill -STOP "$BG_PID"
+	sleep 2
+	t0=$(now_ms)
+	kill -CONT "$BG_PID"
+	wait_bg 20
+	[ "$bg_status" -eq 1 ]
+	[ $(( $(now_ms) - t0 )) -lt 5000 ]
+	grep -q "timed out after 1s" "$T/err"
+}

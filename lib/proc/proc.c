@@ -512,6 +512,12 @@ static void supervise(struct child *c)
 			}
 			return;
 		}
+		/* The deadline is looked at again before the task's end is
+		 * taken: a task that ended past it while we could not run
+		 * (stopped by SIGSTOP, say) timed out all the same. */
+		if (!c->reaped && !c->terminating && c->deadline &&
+		    now_ms() >= c->deadline)
+			terminate(c, ALLOTER_PROC_TIMED_OUT);
 		for (int i = 0; i < 2; i++)
 			if (ip[i] >= 0 && fds[ip[i]].revents)
 				drain(c, i, false);
