@@ -360,3 +360,10 @@ refused_dir() {
 	[ $(( $(now_ms) - t0 )) -lt 5000 ]
 	grep -q "timed out after 1s" "$T/err"
 }
+
+@test "case 18: an env name holding a NUL is shown escaped" {
+	printf 'env:\n  "A\\0B": x\ntasks:\n  - touch ran\n' >"$T/n.yaml"
+	run --separate-stderr alloter -f "$T/n.yaml"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "$T/n.yaml:2:3: env: invalid name 'A\\0B'" ]
+}

@@ -103,7 +103,8 @@ static int env_map(struct ctx *c, uint32_t node, struct env *e)
 		if (!len)
 			r = al_yfail(&c->y, k, "env: empty name");
 		else if (strlen(name) != len || strchr(name, '='))
-			r = al_yfail(&c->y, k, "env: invalid name '%s'", q);
+			r = al_yfail(&c->y, k, "env: invalid name '%s'",
+			             al_yquote_n(name, len, q, sizeof q));
 		else if (!(s = al_strmap_add(&e->names, name, len)))
 			r = -ENOMEM;
 		else if (s->val != SIZE_MAX)

@@ -162,15 +162,25 @@ bool al_ynull(const struct al_ydoc *d, uint32_t id)
 
 const char *al_yquote(const char *s, char *buf, size_t len)
 {
-	size_t i;
+	return al_yquote_n(s, strlen(s), buf, len);
+}
 
-	for (i = 0; s[i] && i + 1 < len; i++) {
+const char *al_yquote_n(const char *s, size_t n, char *buf, size_t len)
+{
+	size_t i = 0, o = 0;
+
+	for (; i < n && o + 3 < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		buf[i] = ch < 0x20 || ch == 0x7f ? '?' : s[i];
+		if (ch == '\0') { /* a NUL shown, not a string cut short */
+			buf[o++] = '\\';
+			buf[o++] = '0';
+		} else {
+			buf[o++] = ch < 0x20 || ch == 0x7f ? '?' : s[i];
+		}
 	}
-	buf[i] = '\0';
-	if (s[i] && len > 4)
+	buf[o] = '\0';
+	if (i < n && len > 4)
 		memcpy(buf + len - 4, "...", 4);
 	return buf;
 }

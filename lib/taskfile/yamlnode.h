@@ -87,6 +87,8 @@ const char *al_ydescribe(const struct al_ydoc *d, uint32_t id, char *buf,
 /* Copies s for a message: control characters turn into '?' and a long
  * string is cut short with "...".  Returns buf. */
 const char *al_yquote(const char *s, char *buf, size_t len);
+/* The same for the n bytes at s, which may hold a NUL: shown as \\0. */
+const char *al_yquote_n(const char *s, size_t n, char *buf, size_t len);
 
 /* The pairs of mapping id with merge keys ("<<: *a", "<<: [*a, *b]")
  * applied: its own pairs in order (duplicates included, for the caller to
