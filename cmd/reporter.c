@@ -111,6 +111,10 @@ static void report_attempt(struct run *r, struct attempt *a)
 		joblog_attempt(r->joblog, j, v);
 		timeline_attempt(r->timeline, a);
 	}
+	if (v->output_unread)
+		reporter_say(r, false, "task '%s': output after its end was not "
+		             "read: a process it started outside its process "
+		             "group still holds its output open", j->name);
 	switch (v->kind) {
 	case VERDICT_MOVED:
 		if (a->took_host_down)

@@ -108,6 +108,7 @@ void verdict_make(struct verdict *v, const struct attempt *a,
 	}
 	v->start_ns = res.start_ns;
 	v->duration_ns = res.duration_ns;
+	v->output_unread = res.output_unread;
 	v->bytes = res.out_bytes + res.err_bytes;
 	v->signo = res.signo;
 	v->core_dumped = res.core_dumped;

@@ -39,6 +39,8 @@ struct verdict {
 	const char *command;  /* what ran (the attempt's own with {%}) */
 	char moved_why[256];  /* MOVED: what ssh said */
 	bool taken_back;      /* RETRY: --memfree took it back; not a failure */
+	bool output_unread;   /* a process it left held its output open: what
+	                         that writes later is not read */
 };
 
 /* Decides a's verdict from its raw result and the executor's outcome o;

@@ -367,3 +367,19 @@ refused_dir() {
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "$T/n.yaml:2:3: env: invalid name 'A\\0B'" ]
 }
+
+@test "case 11: output a setsid descendant writes after its task ended is said not to be read" {
+	run --separate-stderr alloter -j 1 "setsid sh -c 'touch $T/ready; sleep 1; echo late' & while [ ! -e $T/ready ]; do sleep 0.01; done; echo early" 'echo two'
+	[ "$status" -eq 0 ]
+	[ "$output" = $'early\ntwo' ]
+	[[ $stderr == *"task '1': output after its end was not read: a process it started outside its process group still holds its output open"* ]]
+	[[ $stderr != *"task '2': output after"* ]]
+	sleep 1.2
+}
+
+@test "never lose data silently: a descendant in the task's group holds nothing back" {
+	run --separate-stderr alloter -j 1 "$SLEEP 30 & echo early"
+	[ "$status" -eq 0 ]
+	[ "$output" = early ]
+	[[ $stderr != *"was not read"* ]]
+}

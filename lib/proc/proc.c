@@ -399,6 +399,11 @@ static void drain(struct child *c, int i, bool all)
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && errno == EAGAIN) {
+			/* At the end, a writer still there is a process the task
+			 * left outside its group: what it writes from now on is
+			 * not read. */
+			if (all)
+				c->r->output_unread = true;
 			return;
 		} else { /* EOF or a read error: nothing more comes */
 			close(c->pipe[i]);
