@@ -383,3 +383,13 @@ refused_dir() {
 	[ "$output" = early ]
 	[[ $stderr != *"was not read"* ]]
 }
+
+@test "case 13: --keep-order with many finished tasks held keeps no descriptor per task" {
+	cmds=("sleep 1; seq 1 30000")
+	for i in $(seq 300); do cmds+=("seq 1 30000"); done
+	run --separate-stderr bash -c 'ulimit -n 100; "$ALLOTER" -j 4 --keep-order "$@" >"$0"' "$T/out" "${cmds[@]}"
+	[ "$status" -eq 0 ]
+	[[ $(summary_line "$stderr") == *"301 succeeded, 0 failed"* ]]
+	for i in $(seq 301); do seq 1 30000; done | cmp - "$T/out"
+	[[ $stderr != *"not read"* ]]
+}

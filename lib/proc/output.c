@@ -92,10 +92,14 @@ struct alloter_output {
 	bool status_shown;        /* a status line is on err_fd */
 	struct held *hhead, *htail; /* keep-order, by index */
 	size_t next_index;        /* the index to write next */
+	int pool_fd;              /* held blocks' spilled output, or -1 */
+	off_t pool_end;
 };
 
 static void *writer(void *arg);
 static void write_item(alloter_output *o, struct item *it);
+static int spill_file(const alloter_output *o);
+static int write_fully(int fd, const char *data, size_t n);
 
 int alloter_output_new(alloter_output **out,
                        const struct alloter_output_opts *opts)
@@ -110,6 +114,7 @@ int alloter_output_new(alloter_output **out,
 	if (!o)
 		return -ENOMEM;
 	o->opts = *opts;
+	o->pool_fd = -1;
 	/* Zero is the default, so a zeroed struct never sends task output
 	 * to standard input. */
 	if (!o->opts.out_fd)
@@ -284,6 +289,8 @@ void alloter_output_free(alloter_output *o)
 	pthread_cond_destroy(&o->written);
 	pthread_cond_destroy(&o->more);
 	pthread_mutex_destroy(&o->lock);
+	if (o->pool_fd >= 0)
+		close(o->pool_fd);
 	free(o);
 }
 
@@ -395,15 +402,19 @@ static int emit(alloter_output *o, int fd, const struct al_sink *s,
 	return err;
 }
 
-/* Copies the spill file to fd in the kernel (sendfile), when nothing has
- * to be added to the lines; returns 0, a negative errno value, or 1 when
- * sendfile cannot serve this pair of files and the caller must copy. */
-static int send_spill(alloter_output *o, int fd, int spill_fd)
+/* Copies len bytes of src from off (len < 0: to its end) to fd in the
+ * kernel (sendfile), when nothing has to be added to the lines; returns 0,
+ * a negative errno value, or 1 when sendfile cannot serve this pair of
+ * files and the caller must copy. */
+static int send_spill(alloter_output *o, int fd, int src, off_t off,
+                      off_t len)
 {
-	off_t off = 0;
+	off_t start = off;
 
 	for (;;) {
-		ssize_t n = sendfile(fd, spill_fd, &off, 1 << 30);
+		size_t want = len < 0 ? 1u << 30
+		                      : (size_t)(len - (off - start));
+		ssize_t n = want ? sendfile(fd, src, &off, want) : 0;
 
 		if (n > 0)
 			continue;
@@ -417,7 +428,7 @@ static int send_spill(alloter_output *o, int fd, int spill_fd)
 				return failed(o, -errno);
 			continue;
 		}
-		if ((errno == EINVAL || errno == ENOSYS) && off == 0)
+		if ((errno == EINVAL || errno == ENOSYS) && off == start)
 			return 1;
 		return failed(o, -errno);
 	}
@@ -428,6 +439,9 @@ static int write_held(struct al_sink *s)
 {
 	alloter_output *o = s->o;
 	int fd = fd_of(o, s->stream), err;
+	int src = s->pooled ? o->pool_fd : s->spill_fd;
+	off_t at = s->pooled ? s->pool_off : 0;
+	off_t len = s->pooled ? s->pool_len : -1, end = at + len;
 	bool bol = !s->mid_line;
 	char buf[65536];
 	ssize_t r;
@@ -435,18 +449,24 @@ static int write_held(struct al_sink *s)
 	err = emit(o, fd, s, s->buf, s->len, &bol);
 	if (!err)
 		err = flush_stage(o, fd);
-	if (s->spill_fd >= 0 && !err && !s->prefix &&
-	    !atomic_load(&o->broken))
-		err = send_spill(o, fd, s->spill_fd);
-	else if (s->spill_fd >= 0 && !err)
+	if (src >= 0 && !err && !s->prefix && !atomic_load(&o->broken))
+		err = send_spill(o, fd, src, at, len);
+	else if (src >= 0 && !err)
 		err = 1;
 	if (err == 1) { /* copy it, tagging lines on the way */
-		err = lseek(s->spill_fd, 0, SEEK_SET) < 0 ? -errno : 0;
-		while (!err && (r = read(s->spill_fd, buf, sizeof buf)) != 0) {
+		err = 0;
+		while (!err && (len < 0 || at < end)) {
+			size_t want = len < 0 || end - at > (off_t)sizeof buf
+			                      ? sizeof buf
+			                      : (size_t)(end - at);
+
+			if ((r = pread(src, buf, want, at)) == 0)
+				break;
 			if (r < 0 && errno == EINTR)
 				continue;
 			err = r < 0 ? -errno : emit(o, fd, s, buf, (size_t)r,
 			                            &bol);
+			at += r > 0 ? r : 0;
 		}
 		if (!err)
 			err = flush_stage(o, fd);
@@ -459,6 +479,49 @@ static int write_held(struct al_sink *s)
 	return err;
 }
 
+/* Keep-order may hold many finished blocks: their spill files move into
+ * one shared file, so held output keeps no descriptor of its own and
+ * the descriptors stay with the running tasks.  If the move fails, the
+ * block keeps its own file. */
+static void pool_spill(alloter_output *o, struct al_sink *s)
+{
+	off_t in = 0, out, size;
+
+	if (s->spill_fd < 0)
+		return;
+	if (o->pool_fd < 0 && (o->pool_fd = spill_file(o)) < 0) {
+		o->pool_fd = -1;
+		return;
+	}
+	if ((size = lseek(s->spill_fd, 0, SEEK_END)) < 0)
+		return;
+	out = o->pool_end;
+	while (in < size) {
+		ssize_t n = copy_file_range(s->spill_fd, &in, o->pool_fd, &out,
+		                            (size_t)(size - in), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			char buf[65536];
+			ssize_t r = pread(s->spill_fd, buf, sizeof buf, in);
+
+			/* Only this thread writes the pool. */
+			if (r <= 0 || lseek(o->pool_fd, out, SEEK_SET) < 0 ||
+			    write_fully(o->pool_fd, buf, (size_t)r))
+				return; /* it stays in its own file */
+			in += r;
+			out += r;
+		}
+	}
+	s->pooled = true;
+	s->pool_off = o->pool_end;
+	s->pool_len = size;
+	o->pool_end += size;
+	close(s->spill_fd);
+	s->spill_fd = -1;
+}
+
 static void release(struct al_sink *s)
 {
 	free(s->buf);
@@ -468,6 +531,11 @@ static void release(struct al_sink *s)
 	if (s->spill_fd >= 0)
 		close(s->spill_fd);
 	s->spill_fd = -1;
+	/* Written out: its place in the pool is given back to the disk. */
+	if (s->pooled && s->pool_len > 0)
+		fallocate(s->o->pool_fd, FALLOC_FL_PUNCH_HOLE |
+		          FALLOC_FL_KEEP_SIZE, s->pool_off, s->pool_len);
+	s->pooled = false;
 }
 
 static void write_block(struct block *b)
@@ -546,6 +614,8 @@ static void hold_block(alloter_output *o, struct block *b)
 		write_block(b);
 		return;
 	}
+	pool_spill(o, &b->out);
+	pool_spill(o, &b->err);
 	if (h->last)
 		h->last->next = b;
 	else

@@ -20,6 +20,9 @@ struct al_sink {
 	                        line */
 	size_t len, cap;
 	int spill_fd;        /* group: the rest of the block, or -1 */
+	bool pooled;         /* keep-order: the rest moved to the output's
+	                        shared pool file, at pool_off, pool_len bytes */
+	off_t pool_off, pool_len;
 	bool mid_line;       /* line: part of a line already went out */
 	int copy_fd;         /* also written here as it comes; 0: none */
 	uint64_t bytes;      /* everything fed */

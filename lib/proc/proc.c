@@ -52,6 +52,7 @@ extern char **environ;
 #define PIPE_BYTES (1 << 20)
 #define DEFAULT_PIPE_BYTES (64 * 1024) /* Linux's, unless changed */
 #define DRAIN_BYTES (1 << 20)
+#define LAST_WRITER_MS 50   /* the end: how long a pipe's last writer has */
 
 struct child {
 	const struct alloter_proc *p;
@@ -364,6 +365,7 @@ static void drain(struct child *c, int i, bool all)
 {
 	char buf[65536];
 	size_t taken = 0;
+	bool waited = false;
 
 	while (c->pipe[i] >= 0) {
 		/* Lines nobody has written out yet: let the pipe fill, and
@@ -399,9 +401,18 @@ static void drain(struct child *c, int i, bool all)
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && errno == EAGAIN) {
+			struct pollfd pf = {.fd = c->pipe[i], .events = POLLIN};
+
 			/* At the end, a writer still there is a process the task
 			 * left outside its group: what it writes from now on is
-			 * not read. */
+			 * not read.  A moment's grace first: another task's
+			 * child, between its fork and its exec, may hold a copy
+			 * of the write end. */
+			if (all && !waited) {
+				waited = true;
+				if (poll(&pf, 1, LAST_WRITER_MS) > 0)
+					continue;
+			}
 			if (all)
 				c->r->output_unread = true;
 			return;
