@@ -75,7 +75,7 @@ parser_values() {
 }
 
 @test "bash offers the values of -o and --color that the parser takes" {
-	[ "$(parser_values --output)" = $'group\nline\nraw' ]
+	[ "$(parser_values --output)" = $'group\nline\nnone\nraw' ]
 	[ "$(parser_values --color)" = $'always\nauto\nnever' ]
 	[ "$(complete_bash alloter -o '')" = "$(parser_values --output)" ]
 	[ "$(complete_bash alloter --output '')" = "$(parser_values --output)" ]
@@ -146,7 +146,7 @@ parser_values() {
 			return 1
 		}
 	done
-	grep -qF -- ':MODE:(group line raw)' "$T/_alloter"
+	grep -qF -- ':MODE:(group line raw none)' "$T/_alloter"
 	grep -qF -- ':WHEN:(auto always never)' "$T/_alloter"
 }
 
@@ -158,7 +158,7 @@ parser_values() {
 			cut -f1 | sort
 	}
 	diff <(help_options | grep -- '^--') <(fishc 'alloter --')
-	[ "$(fishc 'alloter -o ')" = $'group\nline\nraw' ]
+	[ "$(fishc 'alloter -o ')" = $'group\nline\nraw\nnone' ]
 	[ "$(fishc 'alloter --color=')" = $'--color=always\n--color=auto\n--color=never' ]
 }
 
