@@ -158,7 +158,7 @@ parser_values() {
 			cut -f1 | sort
 	}
 	diff <(help_options | grep -- '^--') <(fishc 'alloter --')
-	[ "$(fishc 'alloter -o ')" = $'group\nline\nraw\nnone' ]
+	[ "$(fishc 'alloter -o ')" = $'group\nline\nnone\nraw' ]
 	[ "$(fishc 'alloter --color=')" = $'--color=always\n--color=auto\n--color=never' ]
 }
 
