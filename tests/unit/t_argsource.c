@@ -70,6 +70,10 @@ static void products(void)
 	      '\n', 1, NULL, out, sizeof out);
 	is_str(out, "x,a,1;x,b,2;y,a,1;y,b,2;", "a linked pair is one axis of "
 	       "the product");
+	tasks(W(":::", "a", "b", ":::", "1", "2", ":::", "x", "y"), NULL, 0, '\n',
+	      1, NULL, out, sizeof out);
+	is_str(out, "a,1,x;a,1,y;a,2,x;a,2,y;b,1,x;b,1,y;b,2,x;b,2,y;",
+	       "three sources: the last turns fastest");
 	tasks(W(":::", "a", "b", "c", "d", "e"), NULL, 0, '\n', 2, NULL, out,
 	      sizeof out);
 	is_str(out, "a,b;c,d;e;", "-N 2: two arguments a task, the last one "
