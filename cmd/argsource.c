@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "argsource.h"
@@ -327,13 +328,44 @@ int args_next(struct args *a, char ***v, size_t *n, bool *nul)
 	return 0;
 }
 
+/* The records of a regular file, counted without keeping them (its
+ * offset is left alone); -1 when it is not one, or cannot be read. */
+static long long count_records(int fd, char delim)
+{
+	char buf[65536];
+	long long n = 0;
+	struct stat st;
+	off_t at = 0;
+	ssize_t r;
+	char last = delim;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	while ((r = pread(fd, buf, sizeof buf, at)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		for (ssize_t i = 0; i < r; i++)
+			n += buf[i] == delim;
+		last = buf[r - 1];
+		at += r;
+	}
+	return n + (last != delim); /* a last record without its end */
+}
+
 int args_total(const struct args *a, size_t *total)
 {
 	size_t t = 1;
+	long long first;
 
-	if (a->n_src && a->src[0].streamed)
-		return -1;
-	for (size_t g = 0; g < a->n_groups; g++) {
+	if (a->n_src && a->src[0].streamed) {
+		/* A file, unlike a pipe, can be counted ahead. */
+		if ((first = count_records(a->src[0].lines.fd, a->delim)) < 0)
+			return -1;
+		t = (size_t)first;
+	}
+	for (size_t g = a->n_src && a->src[0].streamed; g < a->n_groups; g++) {
 		if (a->len[g] && t > SIZE_MAX / a->len[g])
 			return -1;
 		t *= a->len[g];

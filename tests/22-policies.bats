@@ -281,3 +281,14 @@ starts() {
 	[ "$stderr" = "" ]
 	[ ! -e "$T/ran" ]
 }
+
+@test "--halt's percentage counts against every task when a template's file source is known ahead" {
+	printf '%s\n' 1 1 0 0 >"$T/codes"
+	run --separate-stderr alloter -j 1 --halt soon,fail=50% "echo {} >>$T/ran; exit {}" :::: "$T/codes"
+	[ "$status" -eq 1 ]
+	# 2 of 4 is 50 %: the second failure halts, not the first
+	[ "$(wc -l <"$T/ran")" -eq 2 ]
+	# streamed from a pipe the total is not known: it counts those read
+	run --separate-stderr bash -c 'cat "$1" | "$ALLOTER" -j 1 --halt soon,fail=50% "echo {} >>$2; exit {}"' _ "$T/codes" "$T/ran2"
+	[ "$(wc -l <"$T/ran2")" -eq 1 ]
+}
