@@ -95,8 +95,12 @@ void report_ran(struct report *rep, const struct job *j,
 		fputs(", \"exit_code\": null, \"signal\": null", rep->f);
 	}
 	fprintf(rep->f, ", \"core_dumped\": %s, \"start\": %.3f, "
-	        "\"duration_ms\": %lld}", v->core_dumped ? "true" : "false",
-	        (double)v->start_ns / 1e9, (long long)(v->duration_ns / 1000000));
+	        "\"duration_ms\": %lld, \"cpu_user_s\": %.3f, "
+	        "\"cpu_sys_s\": %.3f, \"max_rss_kb\": %lld}",
+	        v->core_dumped ? "true" : "false", (double)v->start_ns / 1e9,
+	        (long long)(v->duration_ns / 1000000),
+	        (double)v->cpu_user_us / 1e6, (double)v->cpu_sys_us / 1e6,
+	        (long long)v->max_rss_kb);
 	entry_done(rep);
 }
 

@@ -109,6 +109,9 @@ void verdict_make(struct verdict *v, const struct attempt *a,
 	v->start_ns = res.start_ns;
 	v->duration_ns = res.duration_ns;
 	v->output_unread = res.output_unread;
+	v->cpu_user_us = res.cpu_user_us;
+	v->cpu_sys_us = res.cpu_sys_us;
+	v->max_rss_kb = res.max_rss_kb;
 	v->bytes = res.out_bytes + res.err_bytes;
 	v->signo = res.signo;
 	v->core_dumped = res.core_dumped;
@@ -132,6 +135,15 @@ void verdict_make(struct verdict *v, const struct attempt *a,
 			         strerror(-res.err));
 		if (!ok)
 			describe(a, &res, v->cause, sizeof v->cause);
+		/* Taken back for memory (--memfree): say how much it had. */
+		if (!ok && res.status == ALLOTER_PROC_TERMINATED &&
+		    res.cancel_reason == CANCEL_MEMORY && res.max_rss_kb > 0) {
+			size_t n = strlen(v->cause);
+
+			snprintf(v->cause + n, sizeof v->cause - n,
+			         " (peak memory %lld MiB)",
+			         (long long)(res.max_rss_kb / 1024));
+		}
 	}
 	if (ok)
 		v->kind = VERDICT_SUCCEEDED;

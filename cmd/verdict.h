@@ -34,6 +34,7 @@ struct verdict {
 	bool core_dumped;
 	int log_exitval;      /* the job log's Exitval (-1: never started) */
 	int64_t start_ns, duration_ns;
+	int64_t cpu_user_us, cpu_sys_us, max_rss_kb; /* what it used */
 	uint64_t bytes;       /* output, both streams */
 	const char *host;     /* the host's name, ":" for here */
 	const char *command;  /* what ran (the attempt's own with {%}) */

@@ -445,6 +445,9 @@ struct alloter_proc_result {
 	pid_t pid;
 	int64_t start_ns, duration_ns;
 	uint64_t out_bytes, err_bytes;
+	int64_t cpu_user_us, cpu_sys_us; /* CPU used by the task and the members
+	                        of its group that were reaped with it */
+	int64_t max_rss_kb;  /* the largest peak resident set among them */
 	bool output_unread;  /* a process the task left outside its group
 	                        still held its stdout or stderr open at its
 	                        end: what it writes after that is not read */

@@ -292,3 +292,14 @@ starts() {
 	run --separate-stderr bash -c 'cat "$1" | "$ALLOTER" -j 1 --halt soon,fail=50% "echo {} >>$2; exit {}"' _ "$T/codes" "$T/ran2"
 	[ "$(wc -l <"$T/ran2")" -eq 1 ]
 }
+
+@test "the report gives each attempt's CPU time and peak memory" {
+	alloter -q --report "$T/r.json" 'python3 -c "a = bytearray(150 * 1024 * 1024); sum(range(3000000))"' 'true'
+	python3 - "$T/r.json" <<-'EOF'
+	import json, sys
+	t = {x["index"]: x for x in json.load(open(sys.argv[1]))["tasks"]}
+	assert t[1]["max_rss_kb"] > 150 * 1024, t[1]
+	assert t[1]["cpu_user_s"] + t[1]["cpu_sys_s"] > 0.05, t[1]
+	assert t[2]["max_rss_kb"] < 50 * 1024, t[2]
+	EOF
+}

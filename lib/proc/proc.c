@@ -67,6 +67,7 @@ struct child {
 	bool capture, reaped, terminating, killed;
 	bool grown[2];          /* the pipe has been made bigger */
 	int status;
+	struct rusage ru;       /* the leader's and its group's, as reaped */
 	enum alloter_proc_status why; /* when terminating */
 	int64_t deadline, kill_at, give_up_at; /* monotonic ms; 0 = none */
 };
@@ -437,7 +438,7 @@ static int min_timeout(int t, int64_t at, int64_t now)
 
 static void reap(struct child *c)
 {
-	if (al_reap_leader(c->pid, &c->status) == 0)
+	if (al_reap_leader(c->pid, &c->status, &c->ru) == 0)
 		c->reaped = true;
 }
 
@@ -460,7 +461,7 @@ static void supervise(struct child *c)
 		if (c->reaped) {
 			/* As zombies, orphans of the group that came to us
 			 * would still count as members. */
-			al_reap_group(c->pid);
+			al_reap_group(c->pid, &c->ru);
 			if (kill(-c->pid, 0) < 0 && errno == ESRCH)
 				return;
 			/* Zombies count as members until init reaps them,
@@ -582,6 +583,11 @@ static void set_result(struct child *c, int out_err)
 
 	r->out_bytes = c->sink[0].bytes;
 	r->err_bytes = c->sink[1].bytes;
+	r->cpu_user_us = (int64_t)c->ru.ru_utime.tv_sec * 1000000 +
+	                 c->ru.ru_utime.tv_usec;
+	r->cpu_sys_us = (int64_t)c->ru.ru_stime.tv_sec * 1000000 +
+	                c->ru.ru_stime.tv_usec;
+	r->max_rss_kb = c->ru.ru_maxrss;
 	/* The wait status is kept whatever the verdict, so a timed-out task
 	 * still shows the signal that ended it. */
 	if (WIFSIGNALED(c->status)) {

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,13 +109,24 @@ static bool registered(pid_t pid)
 	return false;
 }
 
-int al_reap_leader(pid_t pid, int *status)
+void al_rusage_add(struct rusage *a, const struct rusage *b)
 {
+	timeradd(&a->ru_utime, &b->ru_utime, &a->ru_utime);
+	timeradd(&a->ru_stime, &b->ru_stime, &a->ru_stime);
+	if (b->ru_maxrss > a->ru_maxrss)
+		a->ru_maxrss = b->ru_maxrss;
+}
+
+int al_reap_leader(pid_t pid, int *status, struct rusage *ru)
+{
+	struct rusage own = {0};
 	pid_t r;
 
 	do
-		r = waitpid(pid, status, WNOHANG);
+		r = wait4(pid, status, WNOHANG, &own);
 	while (r < 0 && errno == EINTR);
+	if (r > 0)
+		al_rusage_add(ru, &own);
 	if (r == 0)
 		return -EAGAIN;
 	if (r < 0 && errno != ECHILD)
@@ -133,12 +145,15 @@ int al_reap_leader(pid_t pid, int *status)
 	return 0;
 }
 
-void al_reap_group(pid_t pgid)
+void al_reap_group(pid_t pgid, struct rusage *ru)
 {
 	for (;;) {
-		pid_t r = waitpid(-pgid, NULL, WNOHANG);
+		struct rusage own = {0};
+		pid_t r = wait4(-pgid, NULL, WNOHANG, &own);
 
-		if (r <= 0 && !(r < 0 && errno == EINTR))
+		if (r > 0)
+			al_rusage_add(ru, &own);
+		else if (!(r < 0 && errno == EINTR))
 			return;
 	}
 }

@@ -6,6 +6,7 @@
 #define AL_REAP_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /* Around each spawn: begin reserves the leader's place in the registry and
@@ -14,12 +15,16 @@
 int al_spawn_begin(void);
 void al_spawn_end(pid_t pid);
 /* Reaps the leader pid if it has ended, without blocking, and unregisters
- * it.  Returns 0 with *status, -EAGAIN while it runs, or another negative
- * errno value.  A leader someone else reaped counts as ended, with status
- * 255. */
-int al_reap_leader(pid_t pid, int *status);
-/* Reaps members of group pgid that have ended and are our children. */
-void al_reap_group(pid_t pgid);
+ * it.  Returns 0 with *status and its resource use (with that of the
+ * children it waited for) added to *ru, -EAGAIN while it runs, or another
+ * negative errno value.  A leader someone else reaped counts as ended,
+ * with status 255. */
+int al_reap_leader(pid_t pid, int *status, struct rusage *ru);
+/* Reaps members of group pgid that have ended and are our children,
+ * adding their resource use to *ru. */
+void al_reap_group(pid_t pgid, struct rusage *ru);
+/* Adds b's CPU times to a's, and keeps the larger peak RSS. */
+void al_rusage_add(struct rusage *a, const struct rusage *b);
 /* Whether group pgid has a member that is not a zombie, as /proc shows
  * (true when /proc cannot be read). */
 bool al_group_alive(pid_t pgid);
