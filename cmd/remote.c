@@ -7,8 +7,10 @@
  * list on either side.  alloter keeps that stdin open for the task's life:
  * when ssh dies, or alloter does (even by SIGKILL), the wrapper's stdin
  * reaches EOF and its watchdog sends TERM, then after the grace period
- * KILL, to the remote process group.  Only sh, dd, ps and kill are needed
- * there.  ssh's own messages go to a file (-E) of their own, which tells a
+ * KILL, to the remote process group and to every descendant of the task
+ * (found by parent through ps, so those that left the group with setsid go
+ * too, while their parents live).  Only sh, dd, ps, awk and kill are
+ * needed there.  ssh's own messages go to a file (-E) of their own, which tells a
  * failed connection (255 and a message) from a task that exited 255.
  */
 #include <errno.h>
@@ -35,10 +37,14 @@ static const char wrapper[] =
 	"(trap '' TERM HUP INT\n"
 	" while read -r _ <&3; do :; done\n"
 	" g=$(ps -o pgid= -p $$ | tr -d ' ')\n"
-	" kill -s TERM -- -\"$g\" 2>/dev/null\n"
-	" kill -s CONT -- -\"$g\" 2>/dev/null\n"
+	" d() { ps -e -o pid= -o ppid= | awk -v r=\"$p\" '{ u[$1] = $2 }\n"
+	"  END { for (k in u) { x = k; while (x in u && x != r && u[x] != x)\n"
+	"  x = u[x]; if (x == r) print k } }'; }\n"
+	" k=$(d)\n"
+	" kill -s TERM -- -\"$g\" $k 2>/dev/null\n"
+	" kill -s CONT -- -\"$g\" $k 2>/dev/null\n"
 	" sleep \"$1\"\n"
-	" kill -s KILL -- -\"$g\") >/dev/null 2>&1 &\n"
+	" kill -s KILL -- -\"$g\" $k $(d) 2>/dev/null) >/dev/null 2>&1 &\n"
 	"w=$!\n"
 	"exec 3<&-\n"
 	"wait \"$p\" 2>/dev/null\n"

@@ -489,6 +489,19 @@ assert t["host"] == "127.0.0.2", t
 	assert_remote_clean "$t0" 4
 }
 
+@test "remote: -t ends a task's setsid descendant on the remote host too" {
+	start_bg --ssh "$ALLOTER_SSH" -g 1 -t 3 -S 127.0.0.2 \
+		"setsid '$SLEEP' 312 & touch '$T/started1'; '$SLEEP' 311"
+	wait_for_file "$T/started1" 20
+	for _ in $(seq 100); do pgrep -f -- "$T/sleep 312" >/dev/null && break; sleep 0.05; done
+	pgrep -f -- "$T/sleep 312" >/dev/null
+	wait_bg 20
+	t0=$(now_ms)
+	[ "$bg_status" -eq 124 ]
+	assert_marker_gone "$t0" 3
+	assert_remote_clean "$t0" 3
+}
+
 @test "remote: SIGKILL of alloter leaves no remote process within grace + 2 s" {
 	start_bg --ssh "$ALLOTER_SSH" -g 1 -S 2/127.0.0.2 \
 		"trap '' TERM; touch '$T/started1'; '$SLEEP' 307" \
