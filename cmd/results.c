@@ -61,25 +61,32 @@ static int open_in(const char *dir, const struct job *j, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-static int write_text(int fd, const char *s, size_t n)
+/* Writes text into DIR/SEQ/NAME, whole; 0 or -errno. */
+static int write_file(const char *dir, const struct job *j, const char *name,
+                      const char *text, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
+	int fd = open_in(dir, j, name);
+	FILE *f;
+	int err = 0;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		s += w;
-		n -= (size_t)w;
+	if (fd < 0)
+		return fd;
+	if (!(f = fdopen(fd, "w"))) {
+		err = -errno;
+		close(fd);
+		return err;
 	}
-	return 0;
+	if (fwrite(text, 1, n, f) != n)
+		err = -errno;
+	if (fclose(f) == EOF && !err)
+		err = -errno;
+	return err;
 }
 
 int results_open(const char *dir, const struct job *j, int fd[2])
 {
 	char path[4096];
-	int err = 0, afd;
+	int err = 0;
 
 	fd[0] = fd[1] = 0;
 	snprintf(path, sizeof path, "%s/%zu", dir, j->index);
@@ -92,15 +99,15 @@ int results_open(const char *dir, const struct job *j, int fd[2])
 	}
 	/* One argument a line. */
 	if (j->args) {
-		if ((afd = open_in(dir, j, "args")) < 0) {
-			err = afd;
-			goto fail;
-		}
-		for (size_t k = 0; !err && k < j->n_args; k++)
-			if (!(err = write_text(afd, j->args[k],
-			                       strlen(j->args[k]))))
-				err = write_text(afd, "\n", 1);
-		close(afd);
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+
+		for (size_t k = 0; m && k < j->n_args; k++)
+			fprintf(m, "%s\n", j->args[k]);
+		err = !m || fclose(m) == EOF ? -ENOMEM
+		                             : write_file(dir, j, "args", text, len);
+		free(text);
 		if (err)
 			goto fail;
 	}
@@ -117,7 +124,7 @@ int results_close(const char *dir, const struct job *j, int fd[2],
                   const struct alloter_proc_result *res)
 {
 	char line[32];
-	int n, efd, err;
+	int n;
 
 	/* As a shell gives it: the exit status, or 128 plus the signal that
 	 * ended the task; -1 when it could not start. */
@@ -131,10 +138,5 @@ int results_close(const char *dir, const struct job *j, int fd[2],
 		if (fd[i] > 0)
 			close(fd[i]);
 	fd[0] = fd[1] = 0;
-	if ((efd = open_in(dir, j, "exit")) < 0)
-		return efd;
-	err = write_text(efd, line, (size_t)n);
-	if (close(efd) < 0 && !err)
-		err = -errno;
-	return err;
+	return write_file(dir, j, "exit", line, (size_t)n);
 }
