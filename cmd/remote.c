@@ -74,23 +74,6 @@ int remote_log_path(char **path)
 	return 0;
 }
 
-/* Appends s to out, quoted for sh: '...' with ' as '\''. */
-static char *quote(char *out, const char *s)
-{
-	*out++ = '\'';
-	for (; *s; s++) {
-		if (*s == '\'') {
-			memcpy(out, "'\\''", 4);
-			out += 4;
-		} else {
-			*out++ = *s;
-		}
-	}
-	*out++ = '\'';
-	*out = '\0';
-	return out;
-}
-
 char **remote_argv(const struct hosts *h, const struct host *host,
                    const char *log, const char *command)
 {
@@ -101,19 +84,23 @@ char **remote_argv(const struct hosts *h, const struct host *host,
 		"-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", "-E",
 	};
 	size_t nssh = 0, nfix = sizeof fixed / sizeof *fixed, n, bytes, k = 0;
-	char grace[32], *line, **v;
+	char grace[32], *line, **v, *q = NULL;
 
 	while (h->ssh[nssh])
 		nssh++;
 	snprintf(grace, sizeof grace, " alloter %lld",
 	         (long long)((h->grace_ms + 999) / 1000));
 	/* The line: sh -c 'WRAPPER' alloter GRACE, or the probe command. */
+	if (!command && alloter_shell_quote(wrapper, strlen(wrapper), &q))
+		return NULL;
 	bytes = command ? strlen(command) + 1
-	                : 8 + 4 * sizeof wrapper + strlen(grace) + 1;
+	                : 8 + strlen(q) + strlen(grace) + 1;
 	n = nssh + nfix + 7;
 	v = malloc(n * sizeof *v + bytes);
-	if (!v)
+	if (!v) {
+		free(q);
 		return NULL;
+	}
 	line = (char *)(v + n);
 	for (size_t i = 0; i < nssh; i++)
 		v[k++] = h->ssh[i];
@@ -129,56 +116,61 @@ char **remote_argv(const struct hosts *h, const struct host *host,
 	v[k++] = host->dest;
 	v[k++] = line;
 	v[k] = NULL;
-	if (command) {
+	if (command)
 		strcpy(line, command);
-	} else {
-		char *e = stpcpy(line, "sh -c ");
-		e = quote(e, wrapper);
-		strcpy(e, grace);
-	}
+	else
+		stpcpy(stpcpy(stpcpy(line, "sh -c "), q), grace);
+	free(q);
 	return v;
 }
 
 /* Appends "export 'NAME=value'\n" style text; returns the new end. */
-static size_t emit(char *out, size_t at, const char *name, const char *val)
+/* "NAME=value" for sh, the value quoted, and a newline. */
+static int emit(FILE *f, const char *name, const char *val)
 {
-	at += (size_t)sprintf(out + at, "%s=", name);
-	at = (size_t)(quote(out + at, val) - out);
-	out[at++] = '\n';
-	return at;
+	char *q;
+
+	if (alloter_shell_quote(val, strlen(val), &q))
+		return -ENOMEM;
+	fprintf(f, "%s=%s\n", name, q);
+	free(q);
+	return 0;
 }
 
 char *remote_payload(const char *command, const char *shell,
                      char *const *env, size_t index, const char *name,
                      size_t *len)
 {
-	size_t cap = 128 + 4 * (strlen(command) + strlen(name) +
-	                        (shell ? strlen(shell) : 2));
-	char idx[32];
-	size_t at;
-	char *out, *body;
+	char idx[32], *body = NULL, *out;
+	size_t at = 0;
+	FILE *f = open_memstream(&body, &at);
+	int err = 0;
 
-	for (char *const *e = env; e && *e; e++)
-		cap += 16 + 4 * strlen(*e);
-	body = malloc(cap);
-	if (!body)
+	if (!f)
 		return NULL;
-	at = emit(body, 0, "alloter_command", command);
-	at = emit(body, at, "alloter_shell", shell ? shell : "sh");
 	snprintf(idx, sizeof idx, "%zu", index);
-	at += (size_t)sprintf(body + at, "export ");
-	at = emit(body, at, "ALLOTER_TASK_INDEX", idx);
-	at += (size_t)sprintf(body + at, "export ");
-	at = emit(body, at, "ALLOTER_TASK_NAME", name);
+	err |= emit(f, "alloter_command", command);
+	err |= emit(f, "alloter_shell", shell ? shell : "sh");
+	fputs("export ", f);
+	err |= emit(f, "ALLOTER_TASK_INDEX", idx);
+	fputs("export ", f);
+	err |= emit(f, "ALLOTER_TASK_NAME", name);
 	for (char *const *e = env; e && *e; e++) {
-		const char *eq = strchr(*e, '=');
-		if (!eq)
+		char *q;
+
+		if (!strchr(*e, '='))
 			continue;
-		at += (size_t)sprintf(body + at, "export ");
-		at = (size_t)(quote(body + at, *e) - body);
-		body[at++] = '\n';
+		if (alloter_shell_quote(*e, strlen(*e), &q)) {
+			err = -ENOMEM;
+			break;
+		}
+		fprintf(f, "export %s\n", q);
+		free(q);
 	}
-	body[at] = '\0';
+	if (fclose(f) == EOF || err) {
+		free(body);
+		return NULL;
+	}
 	/* The length line first: the wrapper reads exactly that much. */
 	if (asprintf(&out, "%zu\n%s", at, body) < 0)
 		out = NULL;
