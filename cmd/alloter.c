@@ -237,6 +237,20 @@ static bool want_color(int when, int fd)
 	return isatty(fd) && !(no && *no);
 }
 
+/* --ci auto: what the CI's own variables say. */
+static int which_ci(int ci)
+{
+	const char *gh = getenv("GITHUB_ACTIONS"), *gl = getenv("GITLAB_CI");
+
+	if (ci != CI_AUTO)
+		return ci;
+	if (gh && strcmp(gh, "true") == 0)
+		return CI_GITHUB;
+	if (gl && strcmp(gl, "true") == 0)
+		return CI_GITLAB;
+	return CI_NONE;
+}
+
 static int exit_status(const struct run *r, int sig, int err)
 {
 	if (sig == SIGPIPE || alloter_output_broken(r->out))
@@ -546,12 +560,16 @@ int main(int argc, char **argv)
 		        strerror(-err));
 
 	r.set.color_err = want_color(o.color, 2);
+	r.set.ci = which_ci(o.ci);
 	fit_descriptors(&r.set, o.limit >= 0 ? "--limit"
 	                        : tf && tf->limit >= 0 ? "the task file's limit"
 	                                               : "the default limit");
 	struct alloter_output_opts oo = {
 		.mode = r.set.output, .out_fd = 1, .err_fd = 2,
 		.tag = r.set.tag, .keep_order = r.set.keep_order,
+		/* A CI log folds each block: it waits for the header that says
+		 * how its task ended. */
+		.hold = r.set.ci != CI_NONE,
 		.color_out = want_color(o.color, 1), .color_err = r.set.color_err,
 	};
 	if ((err = alloter_cancel_new(&r.root, NULL)))

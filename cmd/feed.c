@@ -15,6 +15,7 @@
 #include "attempt.h"
 #include "clock.h"
 #include "feed.h"
+#include "options.h"
 #include "pacing.h"
 #include "placement.h"
 #include "progress.h"
@@ -276,6 +277,8 @@ static void note_failure(struct run *r, const struct attempt *a)
 	if (k < FAILURES_LISTED &&
 	    summary_name(a->job, a->verdict.cause, &r->tally.failures[k]) < 0)
 		r->tally.failures[k] = NULL;
+	if (k < FAILURES_LISTED && r->set.ci != CI_NONE)
+		r->tally.failed_names[k] = strdup(a->job->name);
 }
 
 /* A job that failed for good skips the jobs that need it, once each;

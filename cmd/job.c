@@ -358,8 +358,10 @@ int run_dry(struct run *r)
 
 void run_free(struct run *r)
 {
-	for (size_t k = 0; k < FAILURES_LISTED; k++)
+	for (size_t k = 0; k < FAILURES_LISTED; k++) {
 		free(r->tally.failures[k]);
+		free(r->tally.failed_names[k]);
+	}
 	for (size_t k = 0; k < r->n_jobs; k++)
 		free(r->jobs[k].words);
 	free(r->jobs);

@@ -75,6 +75,9 @@ static const char usage_text[] =
 	"                         run nothing\n"
 	"      --progress         a progress line on stderr, if a terminal\n"
 	"      --color WHEN       auto (default), always or never\n"
+	"      --ci KIND          auto (default), github, gitlab or none\n"
+	"                         (auto: GITHUB_ACTIONS or GITLAB_CI): fold\n"
+	"                         each task's block, annotate failures\n"
 	"  -S, --hosts LIST       run on these hosts over ssh: a comma-separated\n"
 	"                         list of [SLOTS/][user@]host[:port]; ':' is here\n"
 	"      --hosts-file FILE  the same, one host per line\n"
@@ -299,7 +302,7 @@ enum {
 	OPT_PROGRESS, OPT_COLOR, OPT_HOSTS_FILE, OPT_SSH, OPT_COLSEP,
 	OPT_TAGSTRING, OPT_HALT, OPT_RETRY_DELAY, OPT_RESUME, OPT_RESUME_FAILED,
 	OPT_DELAY, OPT_LOAD, OPT_MEMFREE, OPT_TIMELINE, OPT_TIMELINE_FROM,
-	OPT_RESULTS, OPT_PIPE, OPT_BLOCK, OPT_RECEND,
+	OPT_RESULTS, OPT_PIPE, OPT_BLOCK, OPT_RECEND, OPT_CI,
 };
 
 bool options_template(const struct options *o)
@@ -370,6 +373,8 @@ static int parse(struct options *o, int argc, char **argv)
 	static const char *const modes[] = {"group", "line", "raw", "none",
 	                                    NULL};
 	static const char *const whens[] = {"auto", "always", "never", NULL};
+	static const char *const cis[] = {"auto", "github", "gitlab", "none",
+	                                  NULL};
 	static const struct option longs[] = {
 		{"limit", required_argument, NULL, 'j'},
 		{"timeout", required_argument, NULL, 't'},
@@ -407,6 +412,7 @@ static int parse(struct options *o, int argc, char **argv)
 		{"delay", required_argument, NULL, OPT_DELAY},
 		{"results", required_argument, NULL, OPT_RESULTS},
 		{"pipe", no_argument, NULL, OPT_PIPE},
+		{"ci", required_argument, NULL, OPT_CI},
 		{"block", required_argument, NULL, OPT_BLOCK},
 		{"recend", required_argument, NULL, OPT_RECEND},
 		{"load", required_argument, NULL, OPT_LOAD},
@@ -541,6 +547,9 @@ static int parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_PIPE:
 			o->pipe = true;
+			break;
+		case OPT_CI:
+			r = parse_choice("--ci", optarg, cis, &o->ci);
 			break;
 		case OPT_BLOCK:
 			if (alloter_size_parse(optarg, &o->block) ||

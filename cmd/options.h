@@ -21,6 +21,7 @@ struct options {
 	int output;           /* an alloter_output_mode, or -1 */
 	bool quiet, dry_run, keep_order, progress, shell_always;
 	int color;            /* COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER */
+	int ci;               /* CI_AUTO, CI_GITHUB, CI_GITLAB, CI_NONE */
 	const char *file;     /* -f: a task file, "-" for stdin */
 	const char *joblog;   /* --joblog FILE */
 	bool joblog_append;   /* --joblog +FILE, or the file of --resume */
@@ -60,6 +61,8 @@ struct options {
 #define OPTIONS_RUN (-1)
 
 enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+/* In the order of --ci's words. */
+enum { CI_AUTO, CI_GITHUB, CI_GITLAB, CI_NONE };
 
 /* Parses argv into o.  The options end at the first word that is not one
  * (or after "--"): o->commands then points into argv at that word, so argv

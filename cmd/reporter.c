@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "attempt.h"
+#include "cilog.h"
 #include "clock.h"
 #include "joblog.h"
 #include "report.h"
@@ -136,7 +137,9 @@ static void report_attempt(struct run *r, struct attempt *a)
 		/* fall through */
 	case VERDICT_SUCCEEDED:
 		report_ran(r->report, j, v, a->number);
+		cilog_before(r, j, v);
 		alloter_output_release(r->out, j->index);
+		cilog_after(r, j, v);
 		break;
 	}
 	/* The jobs its failure cut off, after its own line. */
@@ -377,6 +380,8 @@ void reporter_summary(struct run *r, bool abandoned)
 	if (t->failed > FAILURES_LISTED)
 		say(r, abandoned, true, "failed: and %zu more",
 		    t->failed - FAILURES_LISTED);
+	if (!abandoned)
+		cilog_failed(r);
 }
 
 void reporter_free(struct reporter *rep)

@@ -28,6 +28,7 @@ struct settings {
 	int64_t timeout_ms, task_timeout_ms, grace_ms;
 	bool fail_fast, kill_others, tag, quiet, keep_order;
 	bool color_err;        /* colour failure lines */
+	int ci;                /* CI_GITHUB, CI_GITLAB or CI_NONE (options.h) */
 	bool direct;           /* exec plain commands without the shell */
 	enum alloter_output_mode output;
 	const char *shell;     /* NULL: /bin/sh */
@@ -105,6 +106,7 @@ struct tally {
 	size_t done_earlier;    /* of the skipped: --resume found them done */
 	char *failures[FAILURES_LISTED]; /* "'name': cause" or "N (command):
 	                                    cause", the first ones */
+	char *failed_names[FAILURES_LISTED]; /* their names alone, for --ci */
 };
 
 struct reporter;

@@ -381,6 +381,10 @@ struct alloter_output_opts {
 	bool tag;                /* prefix lines with "name\t" */
 	bool color_out, color_err; /* colour the tags on that stream */
 	bool keep_order;         /* group: blocks in index order; see below */
+	bool hold;               /* group: a task's blocks wait for its
+	                            release, then go out at once (what the
+	                            caller writes just before the release
+	                            comes first: a header) */
 	const char *tmpdir;      /* NULL: $TMPDIR, else /tmp */
 	alloter_cancel *broken;  /* fired with ALLOTER_CANCEL_CALLER on EPIPE */
 };
@@ -400,10 +404,11 @@ bool alloter_output_broken(const alloter_output *o);
 /* Returns the first write that failed otherwise (a negative errno value:
  * -EFBIG, -ENOSPC, -EIO, ...), or 0: that output was lost. */
 int alloter_output_error(const alloter_output *o);
-/* With keep_order, a task's blocks (every attempt's) are held until the
- * caller says its index is final; blocks then go out in index order (1, 2,
- * ...).  An index that will never run is released the same way.  Returns 0
- * or -ENOMEM; it does not wait for the writes. */
+/* With keep_order or hold, a task's blocks (every attempt's) are held until
+ * the caller says its index is final; with keep_order, blocks then go out
+ * in index order (1, 2, ...), with hold alone at once.  An index that will
+ * never run is released the same way.  Returns 0 or -ENOMEM; it does not
+ * wait for the writes. */
 int alloter_output_release(alloter_output *o, size_t index);
 /* Writes every block still held, in index order, whatever was released,
  * and waits until everything queued before the call is written: the one

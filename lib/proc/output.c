@@ -256,7 +256,7 @@ int alloter_output_release(alloter_output *o, size_t index)
 {
 	struct item *it;
 
-	if (!o->opts.keep_order)
+	if (!o->opts.keep_order && !o->opts.hold)
 		return 0;
 	if (!(it = item_new(ITEM_RELEASE, 0)))
 		return -ENOMEM;
@@ -574,16 +574,17 @@ static struct held *held_at(alloter_output *o, size_t index)
 	return n;
 }
 
-/* Writes and frees the head entry. */
-static void write_head(alloter_output *o)
+/* Writes and frees entry h. */
+static void write_entry(alloter_output *o, struct held *h)
 {
-	struct held *h = o->hhead;
-
-	o->hhead = h->next;
-	if (o->hhead)
-		o->hhead->prev = NULL;
+	if (h->prev)
+		h->prev->next = h->next;
 	else
-		o->htail = NULL;
+		o->hhead = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	else
+		o->htail = h->prev;
 	while (h->first) {
 		struct block *b = h->first;
 
@@ -600,14 +601,14 @@ static void write_ready(alloter_output *o)
 {
 	while (o->hhead && o->hhead->final &&
 	       o->hhead->index <= o->next_index)
-		write_head(o);
+		write_entry(o, o->hhead);
 }
 
 /* Keep-order: a block waits for its index's turn.  Without memory for
  * that, it goes out now: out of order, but not lost. */
 static void hold_block(alloter_output *o, struct block *b)
 {
-	struct held *h = b->out.index >= o->next_index
+	struct held *h = !o->opts.keep_order || b->out.index >= o->next_index
 	                         ? held_at(o, b->out.index) : NULL;
 
 	if (!h) {
@@ -628,7 +629,7 @@ static void mark_final(alloter_output *o, size_t index)
 	struct held *h;
 
 	/* An index already written out needs nothing more. */
-	if (index < o->next_index)
+	if (o->opts.keep_order && index < o->next_index)
 		return;
 	h = held_at(o, index);
 	if (!h) {
@@ -636,7 +637,10 @@ static void mark_final(alloter_output *o, size_t index)
 		return;
 	}
 	h->final = true;
-	write_ready(o);
+	if (o->opts.keep_order)
+		write_ready(o);
+	else
+		write_entry(o, h); /* hold alone: out at once */
 }
 
 static void write_status(alloter_output *o, const struct item *it)
@@ -657,7 +661,7 @@ static void write_item(alloter_output *o, struct item *it)
 		write_all(o, fd_of(o, it->stream), it->data, it->len);
 		break;
 	case ITEM_BLOCK:
-		if (o->opts.keep_order)
+		if (o->opts.keep_order || o->opts.hold)
 			hold_block(o, it->block);
 		else
 			write_block(it->block);
@@ -670,7 +674,7 @@ static void write_item(alloter_output *o, struct item *it)
 		break;
 	case ITEM_FLUSH:
 		while (o->hhead)
-			write_head(o);
+			write_entry(o, o->hhead);
 		break;
 	}
 }
