@@ -52,7 +52,7 @@ extern char **environ;
 #define PIPE_BYTES (1 << 20)
 #define DEFAULT_PIPE_BYTES (64 * 1024) /* Linux's, unless changed */
 #define DRAIN_BYTES (1 << 20)
-#define LAST_WRITER_MS 50   /* the end: how long a pipe's last writer has */
+#define LAST_WRITER_MS 500  /* the end: how long a pipe's last writer has */
 
 struct child {
 	const struct alloter_proc *p;
