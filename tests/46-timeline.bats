@@ -262,3 +262,11 @@ pipeline() {
 	[ "$ms" -lt 2000 ]
 	[ "$(grep -o 'class="bar s-succeeded"' <<<"$output" | wc -l)" -eq 10000 ]
 }
+
+@test "--timeline writes to a pipe too, such as /dev/stdout" {
+	run --separate-stderr alloter -q --timeline /dev/stdout 'echo task-output'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = task-output ]
+	[ "$(grep -c 'id="alloter-data"' <<<"$output")" -eq 1 ]
+	[ "${lines[-1]}" = '</html>' ]
+}
