@@ -29,20 +29,20 @@ SRC="$BATS_TEST_DIRNAME/.."
 	mapfile -t installed < <(cd "$root" && find . ! -type d | sed -E 's|^\./||; s|^usr/lib/([^/]*)|usr/lib/ARCH/\1|' | sort)
 	mapfile -t patterns < <(cat "$SRC"/debian/*.install)
 	[ "${#installed[@]}" -gt 5 ]
+	declare -A used
 	for f in "${installed[@]}"; do
 		hit=
 		for pat in "${patterns[@]}"; do
 			# shellcheck disable=SC2053 # the .install lines are globs
-			[[ ${f/ARCH/x} == $pat ]] && hit=1
+			if [[ ${f/ARCH/x} == $pat ]]; then
+				hit=1
+				used[$pat]=1
+			fi
 		done
 		[ -n "$hit" ] || bad="$bad $f"
 	done
 	for pat in "${patterns[@]}"; do
-		hit=
-		for f in "${installed[@]}"; do
-			[[ ${f/ARCH/x} == $pat ]] && hit=1
-		done
-		[ -n "$hit" ] || bad="$bad (nothing for $pat)"
+		[ -n "${used[$pat]:-}" ] || bad="$bad (nothing for $pat)"
 	done
 	if [ -n "$bad" ]; then
 		echo "installed but in no package, or packaged but not installed:$bad" >&2
