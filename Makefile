@@ -106,7 +106,7 @@ $(BIN): $(CMD_OBJ) $(LIB)
 $(O)/completions/alloter.%: $(BIN) completions/gen
 	@mkdir -p $(@D)
 	$(quiet) GEN $(@:$(O)/%=%)
-	$(Q)$(BIN) --help | completions/gen $* >$@.tmp && mv $@.tmp $@
+	$(Q)completions/gen $* $(BIN) >$@.tmp && mv $@.tmp $@
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
 	$(quiet) LINK $(@:$(O)/%=%)

@@ -172,8 +172,8 @@ int timeline_close(struct timeline *tl, const struct run *r, int exit_status)
 		return 0;
 	if (fflush(tl->data) == EOF || ferror(tl->data))
 		err = -EIO;
-	else if (ftruncate(tl->fd, 0) < 0)
-		err = -errno;
+	else if (ftruncate(tl->fd, 0) < 0 && errno != EINVAL)
+		err = -errno; /* (EINVAL: not a regular file, such as a pipe) */
 	if (err)
 		close(tl->fd);
 	else

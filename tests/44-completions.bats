@@ -13,9 +13,9 @@ BASH_COMPLETION=/usr/share/bash-completion/bash_completion
 
 setup() {
 	common_setup
-	"$ALLOTER" --help | "$GEN" bash >"$T/alloter.bash"
-	"$ALLOTER" --help | "$GEN" zsh >"$T/_alloter"
-	"$ALLOTER" --help | "$GEN" fish >"$T/alloter.fish"
+	"$GEN" bash "$ALLOTER" >"$T/alloter.bash"
+	"$GEN" zsh "$ALLOTER" >"$T/_alloter"
+	"$GEN" fish "$ALLOTER" >"$T/alloter.fish"
 }
 
 # complete_bash WORD... : the completions bash offers for the last WORD of
@@ -54,7 +54,7 @@ complete_bash() {
 # The options of --help, long and short, one per line, sorted.
 help_options() {
 	"$ALLOTER" --help | sed -n '/^options:/,/^$/p' |
-		grep -oE '^ +(-[A-Za-z0-9], )?--[a-z][a-z-]*' | grep -oE -- '-[-a-z0-9A-Z]+' | sort
+		grep -oE '^(  -[A-Za-z0-9], |      )--[a-z][a-z-]*' | grep -oE -- '-[-a-z0-9A-Z]+' | sort
 }
 
 @test "bash offers every option of --help after a dash, and nothing else" {
@@ -68,19 +68,24 @@ help_options() {
 }
 
 # The values the parser accepts for OPTION, from its error message
-# "(want a, b or c)", one per line, sorted.
+# "(want a, b or c)", one per line, in its order; sorted_values sorts them.
 parser_values() {
-	run -2 "$ALLOTER" "$1" no-such-value true
-	grep -oE '\(want [^)]*\)' <<<"$output" | sed -E 's/^\(want //; s/\)$//; s/,? or /\n/; s/, /\n/g' | sort
+	"$ALLOTER" "$1" no-such-value true 2>&1 | grep -oE '\(want [^)]*\)' |
+		sed -E 's/^\(want //; s/\)$//; s/,? or /\n/; s/, /\n/g'
+}
+sorted_values() {
+	parser_values "$1" | sort
 }
 
 @test "bash offers the values of -o and --color that the parser takes" {
-	[ "$(parser_values --output)" = $'group\nline\nnone\nraw' ]
-	[ "$(parser_values --color)" = $'always\nauto\nnever' ]
-	[ "$(complete_bash alloter -o '')" = "$(parser_values --output)" ]
-	[ "$(complete_bash alloter --output '')" = "$(parser_values --output)" ]
-	[ "$(complete_bash alloter --output = '')" = "$(parser_values --output)" ]
-	[ "$(complete_bash alloter --color '')" = "$(parser_values --color)" ]
+	for v in group line raw none; do
+		sorted_values --output | grep -qx "$v"
+	done
+	[ "$(sorted_values --color)" = $'always\nauto\nnever' ]
+	[ "$(complete_bash alloter -o '')" = "$(sorted_values --output)" ]
+	[ "$(complete_bash alloter --output '')" = "$(sorted_values --output)" ]
+	[ "$(complete_bash alloter --output = '')" = "$(sorted_values --output)" ]
+	[ "$(complete_bash alloter --color '')" = "$(sorted_values --color)" ]
 	[ "$(complete_bash alloter --color = al)" = $'always' ]
 	[ "$(complete_bash alloter -j 4 -o l)" = line ]
 }
@@ -146,8 +151,8 @@ parser_values() {
 			return 1
 		}
 	done
-	grep -qF -- ':MODE:(group line raw none)' "$T/_alloter"
-	grep -qF -- ':WHEN:(auto always never)' "$T/_alloter"
+	grep -qF -- ":MODE:($(parser_values --output | paste -sd ' '))" "$T/_alloter"
+	grep -qF -- ":WHEN:($(parser_values --color | paste -sd ' '))" "$T/_alloter"
 }
 
 @test "fish offers every long option, and the values of -o and --color" {
@@ -158,12 +163,14 @@ parser_values() {
 			cut -f1 | sort
 	}
 	diff <(help_options | grep -- '^--') <(fishc 'alloter --')
-	[ "$(fishc 'alloter -o ')" = $'group\nline\nnone\nraw' ]
+	[ "$(fishc 'alloter -o ')" = "$(sorted_values --output)" ]
 	[ "$(fishc 'alloter --color=')" = $'--color=always\n--color=auto\n--color=never' ]
 }
 
 @test "the generator refuses a help text without options" {
-	run bash -c 'echo "usage: nothing" | "$1" bash' bash "$GEN"
+	printf '#!/bin/sh\necho "usage: nothing"\n' >"$T/fake"
+	chmod +x "$T/fake"
+	run "$GEN" bash "$T/fake"
 	[ "$status" -ne 0 ]
 	[[ $output == *"no options in the help text"* ]]
 	run "$GEN" tcsh </dev/null

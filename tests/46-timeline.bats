@@ -198,14 +198,13 @@ pipeline() {
 }
 
 @test "--timeline-from puts each host's tasks on rows of their own" {
-	cat >"$T/r.json" <<-'JSON'
-	{"format": 1, "tasks": [
-	 {"name": "a", "index": 1, "command": "true", "status": "succeeded", "attempts": 1, "host": "build1", "exit_code": 0, "signal": null, "core_dumped": false, "start": 100.0, "duration_ms": 500},
-	 {"name": "b", "index": 2, "command": "true", "status": "succeeded", "attempts": 1, "host": "build1", "exit_code": 0, "signal": null, "core_dumped": false, "start": 100.1, "duration_ms": 500},
-	 {"name": "c", "index": 3, "command": "true", "status": "succeeded", "attempts": 1, "host": "build2", "exit_code": 0, "signal": null, "core_dumped": false, "start": 100.0, "duration_ms": 900}],
-	 "run": {"start": 100.0, "wall_ms": 1000, "exit_status": 0, "tasks": 3, "succeeded": 3, "failed": 0, "terminated": 0, "skipped": 0, "attempts": 3,
-	  "options": {"limit": 2, "timeout_ms": 0, "task_timeout_ms": 0, "grace_ms": 2000, "fail_fast": false, "kill_others": false, "output": "group", "tag": false, "keep_order": false, "shell": "/bin/sh"}}}
-	JSON
+	# A real report, its tasks moved to two hosts: a and b overlap on
+	# build1, c runs alone on build2.
+	alloter -q --report "$T/here.json" -- true true true
+	jq '.tasks |= map(.start = (if .name == "2" then 100.1 else 100.0 end)
+		| .duration_ms = 500
+		| .host = (if .name == "3" then "build2" else "build1" end))
+		| .run.start = 100.0 | .run.wall_ms = 1000' "$T/here.json" >"$T/r.json"
 	alloter --timeline-from "$T/r.json" "$T/h.html"
 	chrome --dump-dom "file://$T/h.html" >"$T/dom.html"
 	grep -o '<text[^>]*class="row-label"[^>]*>[^<]*' "$T/dom.html" | sed 's/.*>//' >"$T/rows"
@@ -261,4 +260,12 @@ pipeline() {
 	ms=$(sed -E 's/.*data-render-ms="([0-9]+)".*/\1/' <<<"$body")
 	[ "$ms" -lt 2000 ]
 	[ "$(grep -o 'class="bar s-succeeded"' <<<"$output" | wc -l)" -eq 10000 ]
+}
+
+@test "--timeline writes to a pipe too, such as /dev/stdout" {
+	run --separate-stderr alloter -q --timeline /dev/stdout 'echo task-output'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = task-output ]
+	[ "$(grep -c 'id="alloter-data"' <<<"$output")" -eq 1 ]
+	[ "${lines[-1]}" = '</html>' ]
 }
