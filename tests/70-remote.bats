@@ -61,6 +61,13 @@ max_of() {
 	[ "$output" = 70000 ]
 }
 
+@test "remote: a template's arguments reach the remote command as one word each" {
+	run --separate-stderr ralloter -j 1 -S 127.0.0.2 --tag "printf '[%s]\\n' {}" ::: 'a b' '$HOME' "it's" '`id`'
+	echo "status $status; stderr: $(head -c 2000 <<<"$stderr"); output: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '127.0.0.2:%s\t[%s]\n' 'a b' 'a b' '$HOME' '$HOME' "it's" "it's" '`id`' '`id`')" ]
+}
+
 @test "remote: a task that succeeds gives exit status 0" {
 	run --separate-stderr ralloter -S 127.0.0.2 'echo fine' 'true'
 	echo "status $status; stderr: $stderr"
