@@ -16,7 +16,7 @@ static const char usage_text[] =
 	"usage: alloter [options] [--] command ...\n"
 	"       alloter [options] < commands\n"
 	"       alloter [options] [--] template ... ::: arg ... [::: arg ...]\n"
-	"       alloter [options] [--] template ... :::: file ... \n"
+	"       alloter [options] [--] template ... :::: file ...\n"
 	"       alloter [options] [--] template-with-{} ... < args\n"
 	"       alloter [options] -f taskfile.yaml\n"
 	"\n"
