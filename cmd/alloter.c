@@ -28,6 +28,7 @@
 #include "resume.h"
 #include "run.h"
 #include "signals.h"
+#include "slurm.h"
 #include "timeline.h"
 
 /* Descriptors a running task may hold: two pipes, a pidfd, and a spill
@@ -400,6 +401,27 @@ static int check_pins(const struct run *r)
 	return 0;
 }
 
+/* --slurm (or the task file's slurm:): srun and its controller must be
+ * there before anything runs.  Returns 0 or an exit status. */
+static int start_slurm(struct slurm *s, struct run *r, const struct options *o)
+{
+	char msg[512];
+
+	if (r->hosts) {
+		fprintf(stderr, "alloter: --slurm: cannot be combined with the "
+		        "task file's hosts: Slurm places the tasks on its "
+		        "nodes\n");
+		return 2;
+	}
+	if (slurm_open(s, o->slurm_args, msg, sizeof msg)) {
+		fprintf(stderr, "alloter: %s\n", msg);
+		slurm_close(s);
+		return 2;
+	}
+	r->slurm = s;
+	return 0;
+}
+
 static void say_stderr(void *ud, const char *msg)
 {
 	alloter_output_write(ud, 2, "alloter: ", 9);
@@ -468,6 +490,7 @@ int main(int argc, char **argv)
 	struct alloter_taskfile *tf = NULL;
 	struct run r = {0};
 	struct hosts hosts = {0};
+	struct slurm slurm = {0};
 	struct signals *sigs = NULL;
 	struct pacing pacing;
 	alloter_pool *pool = NULL;
@@ -546,6 +569,9 @@ int main(int argc, char **argv)
 		if (o.limit < 0 && (!tf || tf->limit < 0))
 			r.set.limit = 0;
 	}
+	/* -j: what the allocation has, or a queue's worth of jobs. */
+	if (o.slurm && o.limit < 0 && (!tf || tf->limit < 0))
+		r.set.limit = slurm_default_limit();
 	if ((err = signals_block())) {
 		fprintf(stderr, "alloter: cannot block signals: %s\n",
 		        strerror(-err));
@@ -592,6 +618,8 @@ int main(int argc, char **argv)
 			input_none(&r);
 		goto out;
 	}
+	if (o.slurm && (status = start_slurm(&slurm, &r, &o)))
+		goto out;
 	if ((status = open_logs(&r, &o, tf)))
 		goto out;
 	if ((status = check_descriptors())) {
@@ -707,6 +735,7 @@ out:
 	alloter_cancel_free(r.root);
 	alloter_taskfile_free(tf);
 	hosts_free(&hosts);
+	slurm_close(&slurm);
 	options_free(&o);
 	return status;
 }

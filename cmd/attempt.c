@@ -1,7 +1,7 @@
 /*
  * attempt.c - building an attempt from a job and its placement, and the
- * tasks that run it: the process itself, ssh paced on its host, or one
- * that fails at once without running anything.
+ * tasks that run it: the process itself, ssh paced on its host, srun, or
+ * one that fails at once without running anything.
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +16,18 @@
 #include "remote.h"
 #include "results.h"
 
+/* The tag "where:name" of an attempt that runs elsewhere. */
+static int where_tag(struct attempt *a, const char *where)
+{
+	if (asprintf(&a->tag, "%s:%s", where,
+	             a->job->tag ? a->job->tag : a->job->name) < 0) {
+		a->tag = NULL;
+		return -ENOMEM;
+	}
+	a->proc.tag = a->tag;
+	return 0;
+}
+
 /* The ssh side: the wrapper on ssh's command line, the command and its
  * environment as the payload on its stdin, ssh's own messages in a file. */
 static int set_up_remote(const struct run *r, struct attempt *a)
@@ -28,35 +40,52 @@ static int set_up_remote(const struct run *r, struct attempt *a)
 	a->rargv = remote_argv(r->hosts, a->host, a->log, NULL);
 	a->payload = remote_payload(a->command, r->set.shell, a->env,
 	                            j->index, j->name, &a->proc.stdin_len);
-	if (asprintf(&a->tag, "%s:%s", a->host->name,
-	             j->tag ? j->tag : j->name) < 0)
-		a->tag = NULL;
-	if (!a->rargv || !a->payload || !a->tag)
+	if (!a->rargv || !a->payload || where_tag(a, a->host->name))
 		return -ENOMEM;
 	a->proc.argv = a->rargv;
 	a->proc.stdin_hold = true;
 	a->proc.stdin_data = a->payload;
 	a->proc.name = j->name;
-	a->proc.tag = a->tag;
 	return 0;
 }
 
-/* The job's environment and ALLOTER_TASK_SLOT, in one block. */
-static int slot_env(struct attempt *a, char *const *env)
+/* srun, which takes the environment along to the task; the tag names the
+ * node when the allocation has one, known before Slurm places the step. */
+static int set_up_slurm(const struct run *r, struct attempt *a)
 {
-	size_t n = 0;
+	const struct job *j = a->job;
+
+	a->rargv = slurm_argv(r->slurm, r->slurm_top, j->slurm, j->name,
+	                      j->timeout_ms, r->set.shell ? r->set.shell
+	                                                  : "/bin/sh",
+	                      a->command);
+	if (!a->rargv)
+		return -ENOMEM;
+	a->proc.argv = a->rargv;
+	return r->slurm->node[0] ? where_tag(a, r->slurm->node) : 0;
+}
+
+/* The job's environment with ALLOTER_TASK_SLOT (in a slot) and extra (or
+ * NULL), in one block. */
+static int own_env(struct attempt *a, char *const *env, char *extra)
+{
+	size_t n = 0, k;
 	char *s;
 
 	while (env && env[n])
 		n++;
-	if (!(a->env = malloc((n + 2) * sizeof *a->env + 32)))
+	if (!(a->env = malloc((n + 3) * sizeof *a->env + 32)))
 		return -ENOMEM;
-	s = (char *)(a->env + n + 2);
-	snprintf(s, 32, "ALLOTER_TASK_SLOT=%u", a->slot);
-	for (size_t k = 0; k < n; k++)
+	s = (char *)(a->env + n + 3);
+	for (k = 0; k < n; k++)
 		a->env[k] = env[k];
-	a->env[n] = s;
-	a->env[n + 1] = NULL;
+	if (a->slot) {
+		snprintf(s, 32, "ALLOTER_TASK_SLOT=%u", a->slot);
+		a->env[k++] = s;
+	}
+	if (extra)
+		a->env[k++] = extra;
+	a->env[k] = NULL;
 	return 0;
 }
 
@@ -80,13 +109,18 @@ struct attempt *attempt_new(const struct run *r, struct job *j,
 		a->command = a->own_command;
 		words = a->own_words;
 	}
-	if (slot && (a->setup_err = slot_env(a, j->env)))
+	if ((a->slurm = r->slurm) &&
+	    (a->setup_err = slurm_step_init(r->slurm, &a->step,
+	                                    &a->slurm_env)))
+		return a;
+	if ((slot || a->slurm_env) &&
+	    (a->setup_err = own_env(a, j->env, a->slurm_env)))
 		return a;
 	a->proc = (struct alloter_proc){
 		.command = a->command,
 		.shell = r->set.shell,
 		.argv = words,
-		.env = slot ? a->env : j->env,
+		.env = a->env ? a->env : j->env,
 		.cwd = j->cwd,
 		.name = j->name,
 		.tag = j->tag,
@@ -108,6 +142,8 @@ struct attempt *attempt_new(const struct run *r, struct job *j,
 		a->refused = "no host can run it";
 	else if (h && !h->local)
 		a->setup_err = set_up_remote(r, a);
+	else if (r->slurm)
+		a->setup_err = set_up_slurm(r, a);
 	return a;
 }
 
@@ -149,10 +185,26 @@ static int paced_task(void *arg, alloter_cancel *cancel)
 	return ret;
 }
 
+/* A Slurm attempt: srun, then what Slurm says of it, read here on the
+ * worker.  A job that Slurm ended (a node failure, its time limit) after
+ * srun said 0 did not succeed. */
+static int slurm_task(void *arg, alloter_cancel *cancel)
+{
+	struct attempt *a = arg;
+	int ret = alloter_proc_task(&a->call, cancel);
+
+	slurm_step_end(a->slurm, &a->step, &a->call.result, a->rargv);
+	if (ret == 0 && a->step.state[0] &&
+	    strcmp(a->step.state, "COMPLETED") != 0)
+		ret = 1;
+	return ret;
+}
+
 static int run_attempt(struct attempt *a, alloter_cancel *cancel)
 {
 	return a->host && !a->host->local ? paced_task(a, cancel)
-	                                  : alloter_proc_task(&a->call, cancel);
+	       : a->slurm ? slurm_task(a, cancel)
+	                  : alloter_proc_task(&a->call, cancel);
 }
 
 /* An attempt with more around it: its --results files, made here on the
@@ -195,6 +247,8 @@ struct alloter_task attempt_task(struct attempt *a)
 		return (struct alloter_task){wrapped_task, a};
 	if (a->host && !a->host->local)
 		return (struct alloter_task){paced_task, a};
+	if (a->slurm)
+		return (struct alloter_task){slurm_task, a};
 	return (struct alloter_task){alloter_proc_task, &a->call};
 }
 
@@ -210,6 +264,8 @@ void attempt_free(struct attempt *a)
 	if (a->log)
 		unlink(a->log);
 	free(a->log);
+	slurm_step_free(&a->step);
+	free(a->slurm_env);
 	free(a->own_command);
 	free(a->own_words);
 	free(a->env);

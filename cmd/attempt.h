@@ -32,6 +32,9 @@ struct attempt {
 	char *tag;                /* "host:name" */
 	char *log;                /* ssh's own messages */
 	int64_t start_at_ms;      /* monotonic: ssh starts no sooner */
+	const struct slurm *slurm; /* a Slurm attempt's: */
+	struct slurm_step step;
+	char *slurm_env;
 	bool transport_failed;    /* ssh itself failed, saying why: */
 	char transport_why[256];
 	/* Once it has ended: */

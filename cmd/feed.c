@@ -353,6 +353,7 @@ static int feed_done(void *ud, size_t id, const struct alloter_outcome *o)
 	switch (v->kind) {
 	case VERDICT_MOVED:
 		j->attempts--; /* it did not count */
+		j->moves += a->slurm != NULL;
 		/* fall through */
 	case VERDICT_RETRY:
 		if (v->taken_back) {

@@ -82,6 +82,11 @@ static const char usage_text[] =
 	"                         list of [SLOTS/][user@]host[:port]; ':' is here\n"
 	"      --hosts-file FILE  the same, one host per line\n"
 	"      --ssh CMD          the ssh command (default: ssh)\n"
+	"      --slurm            run each task through srun: a job step inside\n"
+	"                         an allocation (-j: its tasks), else a job of\n"
+	"                         its own (-j: 64 jobs at once)\n"
+	"      --slurm-args ARGS  more srun options, split as a shell would\n"
+	"                         (implies --slurm)\n"
 	"  -a, --arg-file FILE    an input source: the lines of FILE (repeatable)\n"
 	"  -0, --null             records (of sources, or commands on stdin) end\n"
 	"                         with a NUL byte, not a newline\n"
@@ -303,6 +308,7 @@ enum {
 	OPT_TAGSTRING, OPT_HALT, OPT_RETRY_DELAY, OPT_RESUME, OPT_RESUME_FAILED,
 	OPT_DELAY, OPT_LOAD, OPT_MEMFREE, OPT_TIMELINE, OPT_TIMELINE_FROM,
 	OPT_RESULTS, OPT_PIPE, OPT_BLOCK, OPT_RECEND, OPT_CI,
+	OPT_SLURM, OPT_SLURM_ARGS,
 };
 
 bool options_template(const struct options *o)
@@ -398,6 +404,8 @@ static int parse(struct options *o, int argc, char **argv)
 		{"hosts", required_argument, NULL, 'S'},
 		{"hosts-file", required_argument, NULL, OPT_HOSTS_FILE},
 		{"ssh", required_argument, NULL, OPT_SSH},
+		{"slurm", no_argument, NULL, OPT_SLURM},
+		{"slurm-args", required_argument, NULL, OPT_SLURM_ARGS},
 		{"arg-file", required_argument, NULL, 'a'},
 		{"null", no_argument, NULL, '0'},
 		{"colsep", required_argument, NULL, OPT_COLSEP},
@@ -488,6 +496,13 @@ static int parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_SSH:
 			o->ssh = optarg;
+			break;
+		case OPT_SLURM:
+			o->slurm = true;
+			break;
+		case OPT_SLURM_ARGS:
+			o->slurm = true;
+			o->slurm_args = optarg;
 			break;
 		case 'a':
 			o->arg_files[o->n_arg_files++] = optarg;
@@ -618,6 +633,10 @@ static int parse(struct options *o, int argc, char **argv)
 		return r;
 	if ((r = check_combinations(o)))
 		return r;
+	if (o->slurm && (o->hosts || o->hosts_file))
+		return usage_error("--slurm: cannot be combined with %s: Slurm "
+		                   "places the tasks on its nodes",
+		                   o->hosts ? "-S" : "--hosts-file");
 	o->commands = argv + optind;
 	o->n_commands = argc - optind;
 	if (o->file && o->n_commands)

@@ -32,6 +32,8 @@ struct options {
 	const char *hosts;    /* -S LIST */
 	const char *hosts_file;
 	const char *ssh;      /* --ssh CMD */
+	bool slurm;           /* --slurm */
+	const char *slurm_args; /* --slurm-args ARGS */
 	/* Rerun and pacing policies (-1 or NULL: not given): */
 	int retries;          /* -r */
 	struct alloter_backoff retry_delay;

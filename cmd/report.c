@@ -96,11 +96,20 @@ void report_ran(struct report *rep, const struct job *j,
 	}
 	fprintf(rep->f, ", \"core_dumped\": %s, \"start\": %.3f, "
 	        "\"duration_ms\": %lld, \"cpu_user_s\": %.3f, "
-	        "\"cpu_sys_s\": %.3f, \"max_rss_kb\": %lld}",
+	        "\"cpu_sys_s\": %.3f, \"max_rss_kb\": %lld",
 	        v->core_dumped ? "true" : "false", (double)v->start_ns / 1e9,
 	        (long long)(v->duration_ns / 1000000),
 	        (double)v->cpu_user_us / 1e6, (double)v->cpu_sys_us / 1e6,
 	        (long long)v->max_rss_kb);
+	if (v->slurm_job) {
+		fputs(", \"slurm_job_id\": ", rep->f);
+		json_str(rep->f, v->slurm_job);
+		fputs(", \"slurm_step_id\": ", rep->f);
+		json_str(rep->f, v->slurm_step);
+		fputs(", \"node\": ", rep->f);
+		json_str(rep->f, v->host);
+	}
+	fputs("}", rep->f);
 	entry_done(rep);
 }
 

@@ -122,6 +122,10 @@ static void report_attempt(struct run *r, struct attempt *a)
 			reporter_say(r, true, "host '%s': taken out of "
 			             "rotation: %s", a->host->name,
 			             v->moved_why);
+		else if (a->slurm)
+			reporter_say(r, true, "task '%s': %s; run again, not "
+			             "counted as an attempt", j->name,
+			             v->moved_why);
 		return;
 	case VERDICT_RETRY:
 		if (v->taken_back)

@@ -19,6 +19,7 @@
 #include "blocks.h"
 #include "hosts.h"
 #include "linereader.h"
+#include "slurm.h"
 #include "template.h"
 
 /* The settings in force: the command line over the task file over the
@@ -84,6 +85,8 @@ struct job {
 	char *tag;              /* the output's tag, or NULL: the name */
 	char *stdin_data;       /* --pipe: its block, for its stdin */
 	size_t stdin_len;
+	const struct slurm_request *slurm; /* its own (task file), or NULL */
+	int moves;              /* node failures that moved it (--slurm) */
 	/* Its standing in the run, kept by feed.c under the batch lock: */
 	enum job_state state;
 	int attempts;           /* attempts started and counted */
@@ -122,6 +125,8 @@ struct run {
 	alloter_output *out;
 	alloter_cancel *root;
 	struct hosts *hosts;    /* NULL: everything runs here */
+	struct slurm *slurm;    /* --slurm, or NULL */
+	const struct slurm_request *slurm_top; /* the task file's, or NULL */
 	/* Jobs known up front (arguments, a task file): */
 	struct job *jobs;
 	size_t n_jobs;

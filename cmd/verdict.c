@@ -2,7 +2,8 @@
  * verdict.c - turning an attempt's raw result into its verdict: the one
  * place that knows that a remote shell reports a death by signal N as
  * 128 + N, that ssh's own failure is not the task's, that being terminated
- * from outside is not retried, and how each outcome is said in words.
+ * from outside is not retried, what Slurm's word on a job means, and how
+ * each outcome is said in words.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -74,6 +75,60 @@ static void as_remote(struct alloter_proc_result *res)
 	}
 }
 
+/* A Slurm attempt: where it ran, a node failure that moves it, and the
+ * outcomes that srun's status alone does not tell.  Returns whether the
+ * verdict is made. */
+static bool slurm_where(struct verdict *v, const struct attempt *a)
+{
+	const struct slurm_step *st = &a->step;
+
+	if (!st->launched)
+		return false;
+	v->host = st->node;
+	v->slurm_job = st->job;
+	v->slurm_step = st->step;
+	if (strcmp(st->state, "NODE_FAIL") != 0 ||
+	    a->job->moves >= VERDICT_MOVES_MAX)
+		return false;
+	snprintf(v->moved_why, sizeof v->moved_why, "node failure on %s",
+	         st->node);
+	v->kind = VERDICT_MOVED;
+	v->counted = false;
+	return true;
+}
+
+static void slurm_cause(struct verdict *v, const struct attempt *a,
+                        const struct alloter_proc_result *res)
+{
+	const char *state = a->step.state;
+
+	if (!a->step.launched && res->status == ALLOTER_PROC_EXITED) {
+		/* srun never got resources: its message says why. */
+		v->counted = false;
+		v->has_exit = false;
+		snprintf(v->cause, sizeof v->cause, "srun could not start it: "
+		         "%s", a->step.why[0] ? a->step.why : "no reason given");
+		snprintf(v->error, sizeof v->error, "srun: exit status %d",
+		         res->exit_code);
+	} else if (strcmp(state, "TIMEOUT") == 0) {
+		v->status = "timed_out";
+		snprintf(v->cause, sizeof v->cause, "timed out: Slurm's time "
+		         "limit");
+	} else if (strcmp(state, "OUT_OF_MEMORY") == 0) {
+		snprintf(v->cause, sizeof v->cause, "out of memory (Slurm's "
+		         "OOM kill)");
+	} else if (strcmp(state, "CANCELLED") == 0) {
+		snprintf(v->cause, sizeof v->cause, "cancelled through Slurm");
+	} else if (strcmp(state, "NODE_FAIL") == 0) {
+		snprintf(v->cause, sizeof v->cause, "node failure on %s, %d "
+		         "times", a->step.node, a->job->moves + 1);
+	} else if (state[0] && strcmp(state, "COMPLETED") != 0 &&
+	           strcmp(state, "FAILED") != 0) {
+		snprintf(v->cause, sizeof v->cause, "Slurm ended it: %s",
+		         state);
+	}
+}
+
 void verdict_make(struct verdict *v, const struct attempt *a,
                   const struct alloter_outcome *o)
 {
@@ -96,6 +151,8 @@ void verdict_make(struct verdict *v, const struct attempt *a,
 		res = (struct alloter_proc_result){
 			.status = ALLOTER_PROC_TERMINATED,
 			.cancel_reason = o->reason};
+	if (a->slurm && slurm_where(v, a))
+		return;
 	if (a->host && !a->host->local) {
 		if (a->transport_failed) {
 			snprintf(v->moved_why, sizeof v->moved_why, "%s",
@@ -106,6 +163,8 @@ void verdict_make(struct verdict *v, const struct attempt *a,
 		}
 		as_remote(&res);
 	}
+	if (a->slurm)
+		as_remote(&res); /* srun says a signal N as 128 + N, too */
 	v->start_ns = res.start_ns;
 	v->duration_ns = res.duration_ns;
 	v->output_unread = res.output_unread;
@@ -144,6 +203,8 @@ void verdict_make(struct verdict *v, const struct attempt *a,
 			         " (peak memory %lld MiB)",
 			         (long long)(res.max_rss_kb / 1024));
 		}
+		if (!ok && a->slurm)
+			slurm_cause(v, a, &res);
 	}
 	if (ok)
 		v->kind = VERDICT_SUCCEEDED;

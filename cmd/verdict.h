@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Node failures that may move one task before it fails (--slurm). */
+#define VERDICT_MOVES_MAX 3
+
 struct attempt;
 struct alloter_outcome;
 
@@ -16,8 +19,9 @@ enum verdict_kind {
 	VERDICT_SUCCEEDED,
 	VERDICT_FAILED,       /* final */
 	VERDICT_RETRY,        /* failed; the job runs again */
-	VERDICT_MOVED,        /* ssh itself failed: the job goes to another
-	                         host, and the attempt does not count */
+	VERDICT_MOVED,        /* ssh itself failed, or a Slurm node: the job
+	                         goes to another host or node, and the
+	                         attempt does not count */
 };
 
 struct verdict {
@@ -36,7 +40,9 @@ struct verdict {
 	int64_t start_ns, duration_ns;
 	int64_t cpu_user_us, cpu_sys_us, max_rss_kb; /* what it used */
 	uint64_t bytes;       /* output, both streams */
-	const char *host;     /* the host's name, ":" for here */
+	const char *host;     /* the host's or Slurm node's name, ":" for
+	                         here */
+	const char *slurm_job, *slurm_step; /* Slurm's ids, or NULL */
 	const char *command;  /* what ran (the attempt's own with {%}) */
 	char moved_why[256];  /* MOVED: what ssh said */
 	bool taken_back;      /* RETRY: --memfree took it back; not a failure */

@@ -1,0 +1,187 @@
+#!/usr/bin/env bats
+# Slurm (--slurm): tasks run as job steps inside an allocation and as jobs
+# of their own from outside one, on a private one-node cluster on this
+# machine (tests/slurm.bash).
+
+bats_require_minimum_version 1.5.0
+load helpers
+load slurm
+
+setup_file() {
+	slurm_start
+}
+
+teardown_file() {
+	slurm_stop
+}
+
+setup() {
+	slurm_require
+	common_setup
+}
+
+# A failed test's jobs must not hold the node for the next ones.
+teardown() {
+	common_teardown
+	[ -n "${SLURM_SKIP:-}" ] || scancel --quiet --user "$(id -un)" 2>/dev/null || true
+}
+
+@test "the test cluster runs a job" {
+	run srun -N1 -n1 echo hi
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+}
+
+# in_alloc N ARGS... : alloter ARGS inside an allocation of N tasks, with
+# the time limit of the suites.
+in_alloc() {
+	local n=$1
+	shift
+	timeout "$ALLOTER_TEST_LIMIT" salloc -Q -n "$n" "$ALLOTER" "$@" 3>&-
+}
+
+# no_marker_left SECONDS : no process with $marker is left by then.
+no_marker_left() {
+	local i
+	for i in $(seq $(($1 * 10))); do
+		pgrep -f -- "$marker" >/dev/null || return 0
+		sleep 0.1
+	done
+	pgrep -a -f -- "$marker" >&2
+	return 1
+}
+
+@test "outside an allocation each task is a job: statuses and a crash are named" {
+	run -1 alloter --slurm --report "$T/r.json" 'exit 0' 'exit 3' 'kill -SEGV $$'
+	[[ $output == *"task '2': exit status 3"* ]]
+	[[ $output == *"task '3': killed by SIGSEGV"* ]]
+	[ "$(jq -r '[.tasks[] | .status] | sort | join(",")' "$T/r.json")" = crashed,failed,succeeded ]
+	# Each its own job, step 0, on the one node.
+	[ "$(jq '[.tasks[] | .slurm_job_id] | unique | length' "$T/r.json")" -eq 3 ]
+	[ "$(jq -r '[.tasks[] | .slurm_step_id + .node + .host] | unique | join(",")' "$T/r.json")" = 0localhostlocalhost ]
+	[ "$(jq .run.options.limit "$T/r.json")" -eq 64 ]
+}
+
+@test "inside an allocation each task is a step, and -j is the allocation's tasks" {
+	run -1 in_alloc 2 --slurm --report "$T/r.json" --joblog "$T/log" 'exit 0' 'exit 4' 'echo hi'
+	[[ $output == *"task '2': exit status 4"* ]]
+	[ "$(jq '[.tasks[] | .slurm_job_id] | unique | length' "$T/r.json")" -eq 1 ]
+	[ "$(jq -r '[.tasks[] | .slurm_step_id] | sort | join(",")' "$T/r.json")" = 0,1,2 ]
+	[ "$(jq .run.options.limit "$T/r.json")" -eq 2 ]
+	# The job log's Host is the node.
+	[ "$(awk -F'\t' 'NR > 1 { print $2 }' "$T/log" | sort -u)" = localhost ]
+}
+
+@test "the tag names the node of a one-node allocation" {
+	run -0 in_alloc 1 --slurm --tag -q 'echo a'
+	[ "$output" = "localhost:1	a" ]
+}
+
+@test "output is byte-exact through srun in group and line mode" {
+	printf 'one\ntwo\n\tthree  ' >"$T/want"
+	for mode in group line; do
+		alloter --slurm -q -o $mode "cat '$T/want'" >"$T/got.$mode"
+		cmp "$T/want" "$T/got.$mode"
+	done
+	in_alloc 1 --slurm -q "cat '$T/want'" >"$T/got.step"
+	cmp "$T/want" "$T/got.step"
+}
+
+@test "a task's timeout ends its job: nothing is left in the queue or on the node" {
+	local t0=$SECONDS
+	run -1 alloter --slurm -T 2s "$SLEEP 300"
+	[[ $output == *"timed out after 2s"* ]]
+	[ $((SECONDS - t0)) -lt 20 ]
+	assert_queue_empty 10
+	no_marker_left 10
+}
+
+@test "the overall timeout ends the steps: nothing is left in the queue or on the node" {
+	run -124 in_alloc 2 --slurm -t 2s "$SLEEP 300" "$SLEEP 301"
+	[[ $output == *"2 terminated"* ]]
+	assert_queue_empty 10
+	no_marker_left 10
+}
+
+@test "kill-others ends the other steps at the first failure" {
+	local t0=$SECONDS
+	run -1 in_alloc 2 --slurm -k "$SLEEP 300" "$SLEEP 0.5; exit 5"
+	[[ $output == *"exit status 5"* ]]
+	[[ $output == *"1 terminated"* ]]
+	[ $((SECONDS - t0)) -lt 30 ]
+	assert_queue_empty 10
+	no_marker_left 10
+}
+
+@test "SIGINT to alloter cancels its jobs: nothing is left running" {
+	start_bg --slurm "$SLEEP 300" "$SLEEP 301"
+	# Both jobs are running before the interrupt.
+	for i in $(seq 100); do
+		[ "$(pgrep -c -f -- "$SLEEP 30")" -ge 2 ] && break
+		sleep 0.1
+	done
+	kill -INT "$BG_PID"
+	wait_bg 30
+	[ "$bg_status" -eq 130 ]
+	assert_queue_empty 10
+	no_marker_left 10
+}
+
+@test "never more steps at once than -j" {
+	run -0 in_alloc 2 --slurm -j 1 -q \
+		"echo s >>'$T/log'; sleep 0.3; echo e >>'$T/log'" \
+		"echo s >>'$T/log'; sleep 0.3; echo e >>'$T/log'" \
+		"echo s >>'$T/log'; sleep 0.3; echo e >>'$T/log'"
+	[ "$(tr -d '\n' <"$T/log")" = sesese ]
+}
+
+@test "a task that asks for more CPUs than the node has fails at once, saying so" {
+	local t0=$SECONDS
+	run -1 alloter --slurm --slurm-args "--cpus-per-task=$((SLURM_CPUS + 1))" "touch '$T/ran'"
+	[[ $output == *"srun could not start it: "*"More processors requested than permitted"* ]]
+	[ ! -e "$T/ran" ]
+	[ $((SECONDS - t0)) -lt 20 ]
+	run -1 in_alloc 1 --slurm --slurm-args "-c $((SLURM_CPUS + 1))" "touch '$T/ran'"
+	[[ $output == *"srun could not start it: "*"More processors requested than permitted"* ]]
+	[ ! -e "$T/ran" ]
+}
+
+@test "a failed task is retried through Slurm" {
+	run -0 alloter --slurm -r 1 --report "$T/r.json" "[ -e '$T/once' ] || { touch '$T/once'; exit 1; }"
+	[[ $output == *"attempt 1 of 2; retrying"* ]]
+	[ "$(jq '.tasks[0].attempts' "$T/r.json")" -eq 2 ]
+}
+
+@test "--slurm-args are split as a shell would and reach srun" {
+	run -0 alloter --slurm -q --slurm-args "--job-name='my job'" 'echo "$SLURM_JOB_NAME"'
+	[ "$output" = "my job" ]
+	run -2 alloter --slurm --slurm-args "'open" true
+	[[ $output == *"--slurm-args: a quote is not closed"* ]]
+}
+
+@test "a node failure moves the job without counting an attempt" {
+	start_bg --slurm --report "$T/r.json" "[ -e '$T/once' ] || { touch '$T/once'; $SLEEP 300; }"
+	for i in $(seq 100); do
+		[ -e "$T/once" ] && break
+		sleep 0.1
+	done
+	scontrol update nodename=localhost state=down reason=alloter-test
+	scontrol update nodename=localhost state=resume
+	wait_bg 60
+	cat "$T/err"
+	[ "$bg_status" -eq 0 ]
+	[[ $(cat "$T/err") == *"node failure on localhost"* ]]
+	[ "$(jq '.tasks[0].attempts' "$T/r.json")" -eq 1 ]
+	assert_queue_empty 10
+}
+
+@test "--slurm refuses -S, a missing srun and an unreachable controller: exit 2, nothing run" {
+	run -2 alloter --slurm -S : "touch '$T/ran'"
+	[[ $output == *"--slurm: cannot be combined with -S"* ]]
+	run -2 env PATH=/nonexistent "$ALLOTER" --slurm "touch '$T/ran'"
+	[[ $output == *"--slurm: srun is not installed"* ]]
+	sed 's/^SlurmctldPort=.*/SlurmctldPort=1/' "$SLURM_CONF" >"$T/dead.conf"
+	run -2 env SLURM_CONF="$T/dead.conf" "$ALLOTER" --slurm "touch '$T/ran'"
+	[[ $output == *"--slurm: the Slurm controller cannot be reached"*" after "*" s)"* ]]
+	[ ! -e "$T/ran" ]
+}

@@ -1,0 +1,210 @@
+# tests/slurm.bash - a private one-node Slurm cluster for the Slurm suites.
+# Load it after helpers (`load helpers; load slurm`), call slurm_start from
+# setup_file and slurm_stop from teardown_file.
+#
+# slurm_start starts munged, slurmctld and slurmd (Debian's munge,
+# slurmctld, slurmd and slurm-client, which .ci/deps installs) on this
+# machine without systemd: a munge key, a socket and a slurm.conf of their
+# own in a temporary folder, free ports, one node named localhost with the
+# machine's CPUs, and no accounting.  It waits until sinfo shows the node
+# idle.  It exports:
+#   $SLURM_CONF   the generated slurm.conf, which srun, sinfo, scancel read
+#   $SLURM_DIR    the folder (in /tmp) holding it, the state, the spool
+#                 and the logs; slurm_stop removes it
+#   $SLURM_CPUS   the node's CPUs
+#   $SLURM_SKIP   set to a reason when the cluster could not be started:
+#                 the tests call `slurm_require` first, which skips them.
+# slurmd runs the tasks as the user that starts it, so it needs root.
+
+# _slurm_fail REASON : records why the Slurm tests cannot run.
+_slurm_fail() {
+	SLURM_SKIP=$1
+	export SLURM_SKIP
+	echo "slurm: $1" >&2
+	return 0
+}
+
+# _slurm_free_ports : prints two TCP ports free on 127.0.0.1 right now.
+_slurm_free_ports() {
+	python3 - <<'EOF'
+import random, socket, sys
+for _ in range(200):
+    port = random.randint(20000, 60000)
+    socks = []
+    try:
+        for p in (port, port + 1):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(port, port + 1)
+    sys.exit(0)
+sys.exit("no free port found")
+EOF
+}
+
+# _slurm_wait_idle SECONDS : waits until the node is idle.
+_slurm_wait_idle() {
+	local i
+	for i in $(seq $(($1 * 10))); do
+		[ "$(sinfo -h -o %t 2>/dev/null)" = idle ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+slurm_start() {
+	local d a ports
+	SLURM_SKIP=
+	export SLURM_SKIP
+	for a in munged slurmctld slurmd srun sinfo scancel scontrol python3; do
+		if ! command -v "$a" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$a" ]; then
+			_slurm_fail "$a is not installed (apt-get install slurmctld slurmd slurm-client munge)"
+			return 0
+		fi
+	done
+	if [ "$(id -u)" != 0 ]; then
+		_slurm_fail "slurmd must run as root to start tasks"
+		return 0
+	fi
+	# munged wants every folder above its socket open to all (bats' own
+	# are not), and its key private.
+	if ! SLURM_DIR=$(mktemp -d /tmp/alloter-slurm.XXXXXX); then
+		_slurm_fail "cannot make a folder in /tmp"
+		return 0
+	fi
+	d=$SLURM_DIR
+	mkdir -p "$d/state" "$d/spool" "$d/munge" && chmod 755 "$d" "$d/munge" ||
+		{ _slurm_fail "cannot make $d"; return 0; }
+	head -c 1024 /dev/urandom >"$d/munge/munge.key" && chmod 600 "$d/munge/munge.key"
+	if ! PATH=$PATH:/usr/sbin munged --key-file="$d/munge/munge.key" --socket="$d/munge/socket" \
+		--pid-file="$d/munge/munged.pid" --log-file="$d/munge/munged.log" \
+		--seed-file="$d/munge/seed" </dev/null 3>&-; then
+		_slurm_fail "munged did not start: $(tail -n 3 "$d/munge/munged.log" 2>/dev/null)"
+		return 0
+	fi
+	if ! ports=$(_slurm_free_ports 2>&1); then
+		_slurm_fail "$ports"
+		slurm_stop
+		return 0
+	fi
+	SLURM_CPUS=$(nproc)
+	# The controller forgets a job MinJobAge seconds after its end; alloter
+	# asks it how a job ended, so that is kept at the default's order.
+	cat >"$d/slurm.conf" <<EOF
+ClusterName=alloter
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort=${ports% *}
+SlurmdPort=${ports#* }
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$d/munge/socket
+StateSaveLocation=$d/state
+SlurmdSpoolDir=$d/spool
+SlurmctldPidFile=$d/slurmctld.pid
+SlurmdPidFile=$d/slurmd.pid
+SlurmctldLogFile=$d/slurmctld.log
+SlurmdLogFile=$d/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+SwitchType=switch/none
+MpiDefault=none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+EnforcePartLimits=ALL
+ReturnToService=2
+SlurmctldTimeout=30
+SlurmdTimeout=30
+InactiveLimit=0
+KillWait=2
+MinJobAge=300
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$SLURM_CPUS State=UNKNOWN
+PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+EOF
+	SLURM_CONF="$d/slurm.conf"
+	export SLURM_CONF SLURM_DIR SLURM_CPUS
+	# Both daemonize once they are listening.
+	if ! PATH=$PATH:/usr/sbin slurmctld -f "$SLURM_CONF" </dev/null 3>&-; then
+		_slurm_fail "slurmctld did not start: $(tail -n 3 "$d/slurmctld.log" 2>/dev/null)"
+		slurm_stop
+		return 0
+	fi
+	if ! PATH=$PATH:/usr/sbin slurmd -f "$SLURM_CONF" -N localhost </dev/null 3>&-; then
+		_slurm_fail "slurmd did not start: $(tail -n 3 "$d/slurmd.log" 2>/dev/null)"
+		slurm_stop
+		return 0
+	fi
+	if ! _slurm_wait_idle 30; then
+		_slurm_fail "the node is not idle after 30 s: $(sinfo 2>&1 | tail -n 2) $(tail -n 3 "$d/slurmd.log" 2>/dev/null)"
+		slurm_stop
+		return 0
+	fi
+}
+
+# _slurm_kill PIDFILE : stops the daemon of PIDFILE, by its pid, and waits.
+_slurm_kill() {
+	local pid i
+	[ -s "$1" ] || return 0
+	pid=$(cat "$1")
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$1"
+}
+
+# slurm_stop : waits (at most 10 s) for an empty queue, then stops slurmd,
+# slurmctld and munged, in that order.
+slurm_stop() {
+	local i
+	[ -n "${SLURM_DIR:-}" ] || return 0
+	if [ -s "$SLURM_DIR/slurmctld.pid" ]; then
+		for i in $(seq 100); do
+			[ -z "$(squeue -h 2>/dev/null)" ] && break
+			sleep 0.1
+		done
+	fi
+	_slurm_kill "$SLURM_DIR/slurmd.pid"
+	_slurm_kill "$SLURM_DIR/slurmctld.pid"
+	_slurm_kill "$SLURM_DIR/munge/munged.pid"
+	rm -rf "$SLURM_DIR"
+}
+
+# slurm_require : skips the test, with the reason, when there is no cluster.
+slurm_require() {
+	if [ -n "${SLURM_SKIP:-}" ]; then
+		skip "no test cluster: $SLURM_SKIP"
+	fi
+}
+
+# slurm_queue : the jobs and steps still known to the controller as running
+# or pending ("JOBID STATE"), one a line; empty when nothing is left.
+slurm_queue() {
+	squeue -h -t PD,R,CG,S -o '%i %T' 2>/dev/null
+	squeue -h -s -o '%i' 2>/dev/null | grep -v '\.extern$' || true
+}
+
+# assert_queue_empty SECONDS : fails unless the queue empties in SECONDS.
+assert_queue_empty() {
+	local i left
+	for i in $(seq $(($1 * 10))); do
+		left=$(slurm_queue)
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "left in the queue after $1 s:" >&2
+	printf '%s\n' "$left" >&2
+	return 1
+}
