@@ -496,7 +496,7 @@ int main(int argc, char **argv)
 	alloter_pool *pool = NULL;
 	int status, err, sig, late;
 	int64_t deadline_ms;
-	bool abandoned, stdout_closed = false;
+	bool abandoned, stdout_closed = false, use_slurm;
 
 	/* Before anything opens a descriptor: a closed 0, 1 or 2 would be
 	 * reused by the first one opened, and read as the commands or
@@ -569,8 +569,11 @@ int main(int argc, char **argv)
 		if (o.limit < 0 && (!tf || tf->limit < 0))
 			r.set.limit = 0;
 	}
+	/* --slurm, or the task file's slurm: true or mapping (the command
+	 * line cannot turn it off: it is where the tasks can run). */
+	use_slurm = o.slurm || (tf && tf->slurm > 0);
 	/* -j: what the allocation has, or a queue's worth of jobs. */
-	if (o.slurm && o.limit < 0 && (!tf || tf->limit < 0))
+	if (use_slurm && o.limit < 0 && (!tf || tf->limit < 0))
 		r.set.limit = slurm_default_limit();
 	if ((err = signals_block())) {
 		fprintf(stderr, "alloter: cannot block signals: %s\n",
@@ -618,8 +621,10 @@ int main(int argc, char **argv)
 			input_none(&r);
 		goto out;
 	}
-	if (o.slurm && (status = start_slurm(&slurm, &r, &o)))
+	if (use_slurm && (status = start_slurm(&slurm, &r, &o)))
 		goto out;
+	if (use_slurm && tf && tf->slurm > 0)
+		r.slurm_top = &tf->slurm_request;
 	if ((status = open_logs(&r, &o, tf)))
 		goto out;
 	if ((status = check_descriptors())) {

@@ -88,6 +88,8 @@ int run_from_taskfile(struct run *r, const struct alloter_taskfile *tf)
 			j->retries = d->has_retries   ? d->retries
 			             : tf->retries > 0 ? tf->retries
 			                               : 0;
+		if (d->has_slurm)
+			j->slurm = &d->slurm;
 		if (!r->set.retry_delay_given && d->has_retry_delay)
 			j->retry_delay = &d->retry_delay;
 		else if (!r->set.retry_delay_given && tf->has_retry_delay)

@@ -85,7 +85,7 @@ struct job {
 	char *tag;              /* the output's tag, or NULL: the name */
 	char *stdin_data;       /* --pipe: its block, for its stdin */
 	size_t stdin_len;
-	const struct slurm_request *slurm; /* its own (task file), or NULL */
+	const struct alloter_slurm_request *slurm; /* its own (task file), or NULL */
 	int moves;              /* node failures that moved it (--slurm) */
 	/* Its standing in the run, kept by feed.c under the batch lock: */
 	enum job_state state;
@@ -126,7 +126,7 @@ struct run {
 	alloter_cancel *root;
 	struct hosts *hosts;    /* NULL: everything runs here */
 	struct slurm *slurm;    /* --slurm, or NULL */
-	const struct slurm_request *slurm_top; /* the task file's, or NULL */
+	const struct alloter_slurm_request *slurm_top; /* the task file's, or NULL */
 	/* Jobs known up front (arguments, a task file): */
 	struct job *jobs;
 	size_t n_jobs;

@@ -260,7 +260,7 @@ static void add(struct line *l, const char *fmt, ...)
 	l->at += m + 1;
 }
 
-static void add_request(struct line *l, const struct slurm_request *q)
+static void add_request(struct line *l, const struct alloter_slurm_request *q)
 {
 	if (!q)
 		return;
@@ -278,7 +278,7 @@ static void add_request(struct line *l, const struct slurm_request *q)
 		add(l, "%s", *a);
 }
 
-static size_t request_size(const struct slurm_request *q, size_t *words)
+static size_t request_size(const struct alloter_slurm_request *q, size_t *words)
 {
 	size_t b = 0;
 
@@ -292,8 +292,8 @@ static size_t request_size(const struct slurm_request *q, size_t *words)
 	return b;
 }
 
-char **slurm_argv(const struct slurm *s, const struct slurm_request *top,
-                  const struct slurm_request *own, const char *name,
+char **slurm_argv(const struct slurm *s, const struct alloter_slurm_request *top,
+                  const struct alloter_slurm_request *own, const char *name,
                   int64_t timeout_ms, const char *shell, const char *command)
 {
 	size_t words = 16, bytes = 256 + strlen(s->prolog) + strlen(name) +

@@ -11,15 +11,6 @@
 
 #include "alloter.h"
 
-/* Resource requests: the task file's slurm: mapping (top level or a
- * task's); NULL or 0 where not given. */
-struct slurm_request {
-	const char *partition, *mem, *gpus;
-	int cpus;
-	int64_t time_ms;
-	char *const *args;    /* srun options, NULL-ended, or NULL */
-};
-
 struct slurm {
 	bool steps;           /* inside an allocation: each task a step */
 	const char *exact;    /* the option that keeps steps apart */
@@ -48,8 +39,8 @@ int slurm_default_limit(void);
 /* srun's command line for one attempt: the run's request (top), the
  * task's own (own, may be NULL), timeout_ms as --time, then shell -c
  * command.  One malloc'd block, or NULL. */
-char **slurm_argv(const struct slurm *s, const struct slurm_request *top,
-                  const struct slurm_request *own, const char *name,
+char **slurm_argv(const struct slurm *s, const struct alloter_slurm_request *top,
+                  const struct alloter_slurm_request *own, const char *name,
                   int64_t timeout_ms, const char *shell, const char *command);
 /* Makes st's ids file; its NAME=value for srun's environment goes to
  * *env (malloc'd).  Returns 0 or a negative errno value. */

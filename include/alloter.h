@@ -675,6 +675,14 @@ struct alloter_diag {
 };
 #define ALLOTER_DIAG_INIT {{0}, 0, 0, {0}}
 
+/* A task file's slurm: mapping, at the top level or a task's own. */
+struct alloter_slurm_request {
+	char *partition, *mem, *gpus; /* NULL: not given */
+	int cpus;                     /* 0: not given */
+	int64_t time_ms;              /* 0: not given */
+	char **args;                  /* srun options, NULL-ended, or NULL */
+};
+
 struct alloter_taskdef {
 	char *name;        /* given, or the 1-based sequence number */
 	char *run;
@@ -689,6 +697,8 @@ struct alloter_taskdef {
 	                      written; NULL-ended, or NULL for any */
 	struct alloter_backoff retry_delay; /* retry_delay:, if has_... */
 	bool has_retry_delay;
+	struct alloter_slurm_request slurm; /* its slurm: mapping, if has_... */
+	bool has_slurm;
 	int line, col;     /* where the task is defined */
 };
 
@@ -708,6 +718,9 @@ struct alloter_taskfile {
 	int64_t delay_ms;
 	double load;
 	int64_t memfree;
+	int slurm;                       /* slurm: -1 not given, 0 false, 1 true
+	                                    or a mapping (in slurm_request) */
+	struct alloter_slurm_request slurm_request;
 	struct alloter_taskdef *tasks;
 	size_t n_tasks;
 };

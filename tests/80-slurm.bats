@@ -185,3 +185,32 @@ no_marker_left() {
 	[[ $output == *"--slurm: the Slurm controller cannot be reached"*" after "*" s)"* ]]
 	[ ! -e "$T/ran" ]
 }
+
+@test "a task file's slurm: turns Slurm on, with the top-level request and a task's own" {
+	cat >"$T/t.yaml" <<-EOF
+	slurm: {cpus: 1, time: 5m}
+	tasks:
+	  - name: a
+	    run: echo "cpus=\$SLURM_CPUS_PER_TASK"
+	  - name: b
+	    run: echo "comment=\$(scontrol show job \$SLURM_JOB_ID | grep -o 'Comment=[^ ]*')"
+	    slurm: {args: ["--comment=alloter-test"]}
+	EOF
+	run --separate-stderr alloter -j 1 --report "$T/r.json" -f "$T/t.yaml"
+	echo "status $status; stderr: $stderr; output: $output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"cpus=1"* ]]
+	[[ $output == *"comment=Comment=alloter-test"* ]]
+	[ "$(jq '[.tasks[] | .slurm_job_id] | unique | length' "$T/r.json")" -eq 2 ]
+}
+
+@test "the task file's slurm: keys are checked, with file:line:col" {
+	printf 'slurm: {partiton: short}\ntasks:\n  - touch %s/ran\n' "$T" >"$T/t.yaml"
+	run --separate-stderr alloter -f "$T/t.yaml"
+	[ "$status" -eq 2 ]
+	[[ $stderr == "$T/t.yaml:1:9: "*"partiton"*"partition"* ]]
+	printf 'slurm: maybe\ntasks:\n  - touch %s/ran\n' "$T" >"$T/u.yaml"
+	run --separate-stderr alloter -f "$T/u.yaml"
+	[ "$status" -eq 2 ]
+	[ ! -e "$T/ran" ]
+}

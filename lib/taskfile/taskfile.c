@@ -18,19 +18,19 @@
 enum top_key {
 	K_LIMIT, K_TIMEOUT, K_TASK_TIMEOUT, K_FAIL_FAST, K_KILL_OTHERS,
 	K_GRACE, K_OUTPUT, K_TAG, K_SHELL, K_ENV, K_TASKS, K_HOSTS, K_RETRIES,
-	K_RETRY_DELAY, K_HALT, K_DELAY, K_LOAD, K_MEMFREE, N_TOP
+	K_RETRY_DELAY, K_HALT, K_DELAY, K_LOAD, K_MEMFREE, K_SLURM, N_TOP
 };
 static const char *const top_keys[N_TOP] = {
 	"limit", "timeout", "task_timeout", "fail_fast", "kill_others",
 	"grace", "output", "tag", "shell", "env", "tasks", "hosts", "retries",
-	"retry_delay", "halt", "delay", "load", "memfree",
+	"retry_delay", "halt", "delay", "load", "memfree", "slurm",
 };
 
 enum task_key { T_NAME, T_RUN, T_NEEDS, T_TIMEOUT, T_RETRIES, T_ENV, T_CWD,
-	        T_HOST, T_HOSTS, T_MATRIX, T_RETRY_DELAY, N_TASK };
+	        T_HOST, T_HOSTS, T_MATRIX, T_RETRY_DELAY, T_SLURM, N_TASK };
 static const char *const task_keys[N_TASK] = {
 	"name", "run", "needs", "timeout", "retries", "env", "cwd", "host",
-	"hosts", "matrix", "retry_delay",
+	"hosts", "matrix", "retry_delay", "slurm",
 };
 
 /* More attempts than anyone waits for; it keeps counts far from overflow. */
@@ -293,6 +293,70 @@ static void free_list(char **list)
 	free(list);
 }
 
+/* A slurm: mapping: partition, cpus, mem, gpus, time, args (a list of srun
+ * options). */
+static int slurm_request(struct ctx *c, uint32_t node,
+                         struct alloter_slurm_request *q)
+{
+	enum { S_PARTITION, S_CPUS, S_MEM, S_GPUS, S_TIME, S_ARGS, N_S };
+	static const char *const keys[N_S] = {"partition", "cpus", "mem",
+	                                      "gpus", "time", "args"};
+	const struct al_ydoc *d = c->y.d;
+	uint32_t seen[N_S], val[N_S];
+	struct al_ypair *p = NULL;
+	size_t n = 0;
+	char buf[80];
+	int r;
+
+	if (al_ynode(d, node)->type != AL_YMAP)
+		return al_yfail(&c->y, node, "slurm: expected true, false or a "
+		                "mapping (partition, cpus, mem, gpus, time, "
+		                "args), got %s",
+		                al_ydescribe(d, node, buf, sizeof buf));
+	for (size_t i = 0; i < N_S; i++)
+		seen[i] = val[i] = AL_YNONE;
+	r = al_ymap_pairs(d, node, &p, &n, c->y.diag);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = al_ykey(&c->y, p[i].key, keys, N_S, seen);
+		if (r >= 0)
+			val[r] = p[i].value;
+	}
+	free(p);
+	if (r < 0)
+		return r;
+	r = 0;
+	if (!r && val[S_PARTITION] != AL_YNONE)
+		r = al_ystring(&c->y, val[S_PARTITION], "partition", "a partition",
+		               &q->partition);
+	if (!r && val[S_MEM] != AL_YNONE)
+		r = al_ystring(&c->y, val[S_MEM], "mem", "a size, as 2G",
+		               &q->mem);
+	if (!r && val[S_GPUS] != AL_YNONE)
+		r = al_ystring(&c->y, val[S_GPUS], "gpus", "a count or type:count",
+		               &q->gpus);
+	if (!r && val[S_CPUS] != AL_YNONE)
+		r = al_ywhole(&c->y, val[S_CPUS], "cpus", &q->cpus);
+	if (!r && val[S_TIME] != AL_YNONE)
+		r = al_yduration(&c->y, val[S_TIME], "time", &q->time_ms);
+	if (!r && val[S_ARGS] != AL_YNONE) {
+		if (al_ynode(d, val[S_ARGS])->type != AL_YSEQ)
+			return al_yfail(&c->y, val[S_ARGS], "args: expected a list "
+			                "of srun options, got %s",
+			                al_ydescribe(d, val[S_ARGS], buf,
+			                             sizeof buf));
+		r = string_list(c, val[S_ARGS], "args", &q->args);
+	}
+	return r;
+}
+
+static void slurm_request_free(struct alloter_slurm_request *q)
+{
+	free(q->partition);
+	free(q->mem);
+	free(q->gpus);
+	free_list(q->args);
+}
+
 /* needs is a name or a list of names; they are looked up once every task
  * is known. */
 static int check_needs(struct ctx *c, uint32_t v)
@@ -432,6 +496,10 @@ static int task(struct ctx *c, size_t i, uint32_t node, uint32_t key,
 		r = string_list(c, val[T_HOST], "host", &t->hosts);
 	if (!r && val[T_HOSTS] != AL_YNONE)
 		r = string_list(c, val[T_HOSTS], "hosts", &t->hosts);
+	if (!r && val[T_SLURM] != AL_YNONE) {
+		r = slurm_request(c, val[T_SLURM], &t->slurm);
+		t->has_slurm = true;
+	}
 	return r;
 }
 
@@ -793,6 +861,14 @@ static int top(struct ctx *c, uint32_t root)
 	SET(K_DELAY, al_yduration(&c->y, val[K_DELAY], "delay", &tf->delay_ms));
 	SET(K_LOAD, policy(c, val[K_LOAD], "load", &tf->load));
 	SET(K_MEMFREE, policy(c, val[K_MEMFREE], "memfree", &tf->memfree));
+	if (val[K_SLURM] != AL_YNONE &&
+	    al_ynode(c->y.d, val[K_SLURM])->type == AL_YSCALAR) {
+		SET(K_SLURM, al_ybool(&c->y, val[K_SLURM], "slurm", &tf->slurm));
+	} else {
+		SET(K_SLURM, slurm_request(c, val[K_SLURM], &tf->slurm_request));
+		if (val[K_SLURM] != AL_YNONE)
+			tf->slurm = 1;
+	}
 #undef SET
 	if (val[K_TASKS] == AL_YNONE)
 		return al_yfail(&c->y, root, "no tasks");
@@ -825,6 +901,7 @@ int alloter_taskfile_parse(const char *buf, size_t len, const char *name,
 	tf->output = -1;
 	tf->timeout_ms = tf->task_timeout_ms = tf->grace_ms = -1;
 	tf->retries = -1;
+	tf->slurm = -1;
 	tf->delay_ms = tf->memfree = -1;
 	tf->load = -1;
 	c.tf = tf;
@@ -954,7 +1031,9 @@ void alloter_taskfile_free(struct alloter_taskfile *tf)
 		free_list(t->hosts);
 		free_list(t->env);
 		free(t->cwd);
+		slurm_request_free(&t->slurm);
 	}
+	slurm_request_free(&tf->slurm_request);
 	free(tf->tasks);
 	free(tf->shell);
 	free_list(tf->hosts);
