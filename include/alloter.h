@@ -211,7 +211,9 @@ struct alloter_outcome {
 	int err;             /* what the task returned (FAILED, CANCELLED);
 	                        a negative errno value when it could not be
 	                        started at all (FAILED: -EAGAIN ...) */
-	int64_t start_ns;    /* wall-clock start, ns since the Unix epoch */
+	int64_t start_ns;    /* wall-clock start, ns since the Unix epoch
+	                        (the batch's start plus monotonic time, so
+	                        starts keep their order across clock steps) */
 	int64_t duration_ns; /* monotonic run time */
 	int reason;          /* NOT_RUN, CANCELLED: the alloter_cancel_reason
 	                        that stopped it (0 for a task never handed

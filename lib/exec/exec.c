@@ -71,6 +71,8 @@ struct batch {
 	                                          coordinator */
 	bool helps;                            /* constant: the coordinator
 	                                          runs tasks */
+	int64_t wall_minus_mono;               /* constant: to date starts
+	                                          with one clock read */
 	struct alloter_exec_result *res;
 	struct slot *free_list, *all;
 	struct slot *qhead, *qtail;
@@ -313,8 +315,8 @@ static void run_task(struct slot *s)
 	int64_t t0;
 	int err, why;
 
-	s->o.start_ns = al_wall_ns();
 	t0 = al_mono_ns();
+	s->o.start_ns = t0 + s->r->wall_minus_mono;
 	pthread_cleanup_push(task_exited, s);
 	err = s->task.fn(s->task.arg, s->r->cancel);
 	pthread_cleanup_pop(0);
@@ -498,7 +500,8 @@ static int batch_init(struct batch *r, alloter_pool *pool,
 	int err;
 
 	*r = (struct batch){.feed = feed, .opts = *opts, .pool = pool,
-	                    .res = res, .helps = feed->wake_fd < 0};
+	                    .res = res, .helps = feed->wake_fd < 0,
+	                    .wall_minus_mono = al_wall_ns() - al_mono_ns()};
 	*res = (struct alloter_exec_result)ALLOTER_EXEC_RESULT_INIT;
 	/* The lock is held briefly but often, by threads that end tasks at
 	 * once: spinning a little before sleeping saves a futex round trip
