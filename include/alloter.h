@@ -211,7 +211,9 @@ struct alloter_outcome {
 	int err;             /* what the task returned (FAILED, CANCELLED);
 	                        a negative errno value when it could not be
 	                        started at all (FAILED: -EAGAIN ...) */
-	int64_t start_ns;    /* wall-clock start, ns since the Unix epoch */
+	int64_t start_ns;    /* wall-clock start, ns since the Unix epoch
+	                        (the batch's start plus monotonic time, so
+	                        starts keep their order across clock steps) */
 	int64_t duration_ns; /* monotonic run time */
 	int reason;          /* NOT_RUN, CANCELLED: the alloter_cancel_reason
 	                        that stopped it (0 for a task never handed
@@ -396,6 +398,9 @@ struct alloter_output_opts {
 /* Returns 0 and *out, -EINVAL for an unknown mode, -ENAMETOOLONG, -ENOMEM. */
 int alloter_output_new(alloter_output **out,
                        const struct alloter_output_opts *opts);
+/* Writes what is queued, stops the writer thread and releases the output;
+ * the descriptors it was given stay open (they are the caller's).  NULL
+ * does nothing. */
 void alloter_output_free(alloter_output *o);
 /* Returns the mode it was made with. */
 enum alloter_output_mode alloter_output_mode(const alloter_output *o);
@@ -646,6 +651,7 @@ typedef struct alloter_graph alloter_graph;
 /* A graph is not thread-safe: one thread at a time (the feed's lock). */
 /* Returns 0 and *out, or -ENOMEM. */
 int alloter_graph_new(alloter_graph **out, size_t n);
+/* Releases g; NULL does nothing. */
 void alloter_graph_free(alloter_graph *g);
 /* node needs dep.  Returns 0, -EINVAL for an index out of range, -EBUSY
  * once next() has been called, or -ENOMEM. */
@@ -737,6 +743,7 @@ int alloter_taskfile_load(const char *path, struct alloter_taskfile **out,
 int alloter_taskfile_parse(const char *buf, size_t len, const char *name,
                            const char *dir, struct alloter_taskfile **out,
                            struct alloter_diag *diag);
+/* Releases tf and every string and array in it; NULL does nothing. */
 void alloter_taskfile_free(struct alloter_taskfile *tf);
 
 #if defined(__GNUC__) && __GNUC__ >= 4

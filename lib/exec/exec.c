@@ -71,6 +71,10 @@ struct batch {
 	                                          coordinator */
 	bool helps;                            /* constant: the coordinator
 	                                          runs tasks */
+	int64_t wall_minus_mono;               /* constant: to date starts
+	                                          with one clock read */
+	int64_t deadline;                      /* constant: monotonic ns;
+	                                          0 = none */
 	struct alloter_exec_result *res;
 	struct slot *free_list, *all;
 	struct slot *qhead, *qtail;
@@ -96,6 +100,20 @@ static void stop(struct batch *r, int reason)
 }
 
 static void run_slot_work(struct al_work *w);
+
+/* Why the batch must stop starting tasks, or 0; with the lock held.  The
+ * timer thread fires the handle at the deadline, but a start a hair after
+ * it must not slip through before it does. */
+static int stop_reason(struct batch *r)
+{
+	int why = alloter_cancel_reason(r->cancel);
+
+	if (!why && r->deadline && al_mono_ns() >= r->deadline) {
+		alloter_cancel_fire(r->cancel, ALLOTER_CANCEL_TIMEOUT);
+		why = alloter_cancel_reason(r->cancel);
+	}
+	return why;
+}
 
 static struct slot *get_slot(struct batch *r)
 {
@@ -177,7 +195,7 @@ static void unqueue(struct batch *r, struct slot *s)
  * lock held. */
 static bool claim(struct batch *r, struct slot *s)
 {
-	int why = alloter_cancel_reason(r->cancel);
+	int why = stop_reason(r);
 
 	if (why)
 		stop(r, why);
@@ -221,7 +239,7 @@ static void submit(struct batch *r, struct slot *s)
  * while no work waits in the pool's queue. */
 static void start_tasks(struct batch *r, struct slot **keep, bool fair)
 {
-	int limit = r->opts.limit, why = alloter_cancel_reason(r->cancel);
+	int limit = r->opts.limit, why = stop_reason(r);
 
 	/* A thread may get here between the handle firing (a deadline, the
 	 * parent) and the coordinator's turn: nothing starts after it. */
@@ -313,8 +331,8 @@ static void run_task(struct slot *s)
 	int64_t t0;
 	int err, why;
 
-	s->o.start_ns = al_wall_ns();
 	t0 = al_mono_ns();
+	s->o.start_ns = t0 + s->r->wall_minus_mono;
 	pthread_cleanup_push(task_exited, s);
 	err = s->task.fn(s->task.arg, s->r->cancel);
 	pthread_cleanup_pop(0);
@@ -498,7 +516,8 @@ static int batch_init(struct batch *r, alloter_pool *pool,
 	int err;
 
 	*r = (struct batch){.feed = feed, .opts = *opts, .pool = pool,
-	                    .res = res, .helps = feed->wake_fd < 0};
+	                    .res = res, .helps = feed->wake_fd < 0,
+	                    .wall_minus_mono = al_wall_ns() - al_mono_ns()};
 	*res = (struct alloter_exec_result)ALLOTER_EXEC_RESULT_INIT;
 	/* The lock is held briefly but often, by threads that end tasks at
 	 * once: spinning a little before sleeping saves a futex round trip
@@ -521,6 +540,9 @@ static int batch_init(struct batch *r, alloter_pool *pool,
 	if ((err = alloter_cancel_new_timeout(&r->cancel, opts->parent,
 	                                      opts->timeout_ms)))
 		goto out_efd;
+	if (opts->timeout_ms > 0 &&
+	    (r->deadline = al_deadline_ns(opts->timeout_ms)) == INT64_MAX)
+		r->deadline = 0; /* never */
 	return 0;
 
 out_efd:
@@ -692,7 +714,7 @@ static int group_go(alloter_group *g, alloter_fn fn, void *arg,
 		return -EINVAL;
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		int why = alloter_cancel_reason(r->cancel);
+		int why = stop_reason(r);
 
 		if (why)
 			stop(r, why);

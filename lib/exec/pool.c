@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "exec/pool.h"
@@ -18,7 +19,9 @@ struct alloter_pool {
 	pthread_cond_t work;    /* signalled when work is queued or on stop */
 	struct al_work *head, *tail;
 	pthread_t *ids;         /* every thread started, to join at the end */
-	unsigned max, threads, live, idle, pending, ids_cap;
+	unsigned max, threads, live, idle, ids_cap;
+	atomic_uint pending;    /* queued work; written under the lock, read
+	                           without it by al_pool_queued */
 	bool stopping;
 	pthread_attr_t attr;
 };
@@ -218,12 +221,9 @@ bool al_pool_withdraw(alloter_pool *p, struct al_work *w, bool only_stuck)
 	return queued;
 }
 
+/* A hint, asked once per task a thread keeps: no lock, so that the
+ * threads of a busy batch do not meet on the pool's lock as well. */
 bool al_pool_queued(alloter_pool *p)
 {
-	bool queued;
-
-	pthread_mutex_lock(&p->lock);
-	queued = p->head != NULL;
-	pthread_mutex_unlock(&p->lock);
-	return queued;
+	return atomic_load_explicit(&p->pending, memory_order_relaxed) != 0;
 }

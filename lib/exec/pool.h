@@ -22,7 +22,8 @@ int al_pool_submit(alloter_pool *p, struct al_work *w);
  * will not be called.  With only_stuck, only if no thread of the pool can
  * take it soon (none idle and the pool cannot grow). */
 bool al_pool_withdraw(alloter_pool *p, struct al_work *w, bool only_stuck);
-/* Whether work waits in the queue for a thread. */
+/* Whether work waits in the queue for a thread (a hint: it may change
+ * at once). */
 bool al_pool_queued(alloter_pool *p);
 
 #endif

@@ -656,6 +656,12 @@ int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
 		supervise(&c);
 		if (c.pidfd >= 0)
 			close(c.pidfd);
+		/* A spawn under way in another thread holds a copy of our
+		 * pipes' write ends until its child execs: let those finish,
+		 * so that a writer still there at the end is really one the
+		 * task left outside its group. */
+		if (c.capture)
+			al_spawn_settle();
 	}
 	for (int i = 0; i < 2; i++)
 		drain(&c, i, true);

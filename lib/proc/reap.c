@@ -101,6 +101,13 @@ void al_spawn_end(pid_t pid)
 	pthread_rwlock_unlock(&spawning);
 }
 
+void al_spawn_settle(void)
+{
+	pthread_once(&once, init);
+	pthread_rwlock_wrlock(&spawning);
+	pthread_rwlock_unlock(&spawning);
+}
+
 static bool registered(pid_t pid)
 {
 	for (size_t i = 0; i < reg_n; i++)

@@ -14,6 +14,9 @@
  * nothing, for pid <= 0: the spawn failed) and releases the lock. */
 int al_spawn_begin(void);
 void al_spawn_end(pid_t pid);
+/* Waits until no spawn is under way: every child spawned so far has
+ * exec'd, so descriptors it had only as copies (close-on-exec) are gone. */
+void al_spawn_settle(void);
 /* Reaps the leader pid if it has ended, without blocking, and unregisters
  * it.  Returns 0 with *status and its resource use (with that of the
  * children it waited for) added to *ru, -EAGAIN while it runs, or another

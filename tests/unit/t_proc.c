@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alloter.h"
+#include "clock.h"
 #include "tap.h"
 
 static alloter_cancel *cancel;
@@ -40,14 +41,6 @@ static const char *said(const struct ran *r)
 	static char buf[128];
 
 	return alloter_proc_describe(&r->p, &r->result, buf, sizeof buf);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int main(void)

@@ -16,15 +16,8 @@
 #include <unistd.h>
 
 #include "alloter.h"
+#include "clock.h"
 #include "tap.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Runs p with descriptor 2 sent to a file; returns what was written to it
  * (static). */
