@@ -31,11 +31,10 @@ static void gh_escaped(FILE *f, const char *s, bool property)
 	}
 }
 
-/* A GitLab section's name: letters, digits, _ . and -, and unique by the
- * task's number. */
+/* A GitLab section's name: the task's, in letters, digits, _ . and -
+ * (anything else becomes _). */
 static void gl_section(FILE *f, const struct job *j)
 {
-	fprintf(f, "task%zu_", j->index);
 	for (const char *s = j->name; *s; s++)
 		putc((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 		             (*s >= '0' && *s <= '9') || strchr("_.-", *s)

@@ -183,7 +183,7 @@ bool pacing_may_start(struct pacing *p, int64_t now_ms)
 		return false;
 	}
 	if (p->load_max > 0 && (double)load / 100 >= p->load_max) {
-		snprintf(p->why, sizeof p->why, "waiting: load %.1f >= %g",
+		snprintf(p->why, sizeof p->why, "waiting: load %.1f \u2265 %g",
 		         (double)load / 100, p->load_max);
 		pacing_wake_at(p, now_ms + SAMPLE_MS);
 		return false;

@@ -16,7 +16,7 @@ load helpers
 	GITHUB_ACTIONS=true run --separate-stderr alloter 'echo one'
 	[ "${lines[0]}" = '::group::1 (exit status 0)' ]
 	GITLAB_CI=true run --separate-stderr alloter 'echo one'
-	[[ ${lines[0]} == $'\e[0Ksection_start:'*$':task1_1[collapsed=true]\r\e[0K1 (exit status 0)' ]]
+	[[ ${lines[0]} == $'\e[0Ksection_start:'*$':1[collapsed=true]\r\e[0K1 (exit status 0)' ]]
 	GITHUB_ACTIONS=true run --separate-stderr alloter --ci none 'echo one'
 	[ "$output" = one ]
 	run --separate-stderr env -u GITHUB_ACTIONS -u GITLAB_CI "$ALLOTER" 'echo one'
@@ -26,9 +26,9 @@ load helpers
 @test "--ci gitlab: collapsed sections for successes, open ones for failures" {
 	run --separate-stderr alloter -j 1 --ci gitlab 'echo one' 'echo bad; exit 3'
 	[ "$status" -eq 1 ]
-	[[ ${lines[0]} =~ ^$'\e'\[0Ksection_start:[0-9]+:task1_1\[collapsed=true\]$'\r\e'\[0K1\ \(exit\ status\ 0\)$ ]]
+	[[ ${lines[0]} =~ ^$'\e'\[0Ksection_start:[0-9]+:1\[collapsed=true\]$'\r\e'\[0K1\ \(exit\ status\ 0\)$ ]]
 	[ "${lines[1]}" = one ]
-	[[ ${lines[2]} =~ ^$'\e'\[0Ksection_end:[0-9]+:task1_1$'\r\e'\[0K$ ]]
+	[[ ${lines[2]} =~ ^$'\e'\[0Ksection_end:[0-9]+:1$'\r\e'\[0K$ ]]
 	[[ ${lines[3]} =~ collapsed=false ]]
 	[[ ${lines[3]} == *"2 (exit status 3)" ]]
 	[ "${lines[4]}" = bad ]
