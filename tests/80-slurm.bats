@@ -166,7 +166,12 @@ no_marker_left() {
 		sleep 0.1
 	done
 	scontrol update nodename=localhost state=down reason=alloter-test
-	scontrol update nodename=localhost state=resume
+	# The controller may still be taking the node down: resume it once it
+	# can be (a resume refused while it is in between is tried again).
+	for i in $(seq 100); do
+		scontrol update nodename=localhost state=resume 2>/dev/null && break
+		sleep 0.1
+	done
 	wait_bg 60
 	cat "$T/err"
 	[ "$bg_status" -eq 0 ]
