@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -382,18 +383,34 @@ static void field(const char *line, const char *key, char *out, size_t len)
 		         p + strlen(key));
 }
 
+/* How long a job's end may take the controller to settle: 30 x 100 ms. */
+#define STATE_TRIES 30
+
 /* How the controller says it ended: the job's state (as long as it keeps
  * the job, MinJobAge); for a step, a node that is no longer up. */
 static void ask(const struct slurm *s, struct slurm_step *st)
 {
-	char *argv[5] = {"scontrol", "-o", "show", "job", st->job};
+	char *argv[] = {"scontrol", "-o", "show", "job", st->job, NULL};
 	struct alloter_proc_result res;
 	char line[4096], state[64];
 
 	if (!s->steps) {
-		helper(argv, st->ids, PING_MS, &res);
-		first_line(st->ids, line, sizeof line);
-		field(line, "JobState=", st->state, sizeof st->state);
+		/* Just after srun ends the job may still be COMPLETING (or
+		 * RUNNING, its node's failure not yet seen), or the busy
+		 * controller may not answer: ask again, a little, until it
+		 * says the state the job ended in. */
+		for (int i = 0; i < STATE_TRIES; i++) {
+			struct timespec pause = {0, 100 * 1000000};
+
+			helper(argv, st->ids, PING_MS, &res);
+			first_line(st->ids, line, sizeof line);
+			field(line, "JobState=", st->state, sizeof st->state);
+			if (st->state[0] &&
+			    !strstr(" RUNNING COMPLETING CONFIGURING PENDING "
+			            "SUSPENDED ", st->state))
+				return;
+			nanosleep(&pause, NULL);
+		}
 		return;
 	}
 	argv[3] = "node";
