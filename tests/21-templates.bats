@@ -369,7 +369,9 @@ expected_nul() {
 	# copy of the list would be megabytes more; sanitizers scale both).
 	small=$(tail -n 1 "$T/rss1") big=$(tail -n 1 "$T/rss2")
 	echo "peak RSS: $small KB for 30,000 lines, $big KB for 300,000"
-	[ "$big" -lt $((small * 3 / 2 + 1024)) ]
+	# AddressSanitizer (make check) keeps freed memory in quarantine, so
+	# its peak grows with every allocation made: no bound to check there.
+	[ -n "${ASAN_OPTIONS:-}" ] || [ "$big" -lt $((small * 3 / 2 + 1024)) ]
 }
 
 @test "-f cannot be combined with template options" {
