@@ -65,9 +65,15 @@ clear_error() {
 		return 1
 	fi
 	# Without FILE, a task file's error may name whichever file it was.
-	if [[ $first != "alloter: "* ]] &&
-		! { [ -n "${1:-}" ] && [[ $first =~ ^"$1":[0-9]+:[0-9]+:\  ]]; } &&
-		! { [ -z "${1:-}" ] && [[ $first =~ ^[^\ ]+:[0-9]+:[0-9]+:\  ]]; }; then
+	local clear=no
+	if [[ $first == "alloter: "* ]]; then
+		clear=yes
+	elif [ -n "${1:-}" ] && [[ $first =~ ^"$1":[0-9]+:[0-9]+:\  ]]; then
+		clear=yes
+	elif [ -z "${1:-}" ] && [[ $first =~ ^[^\ ]+:[0-9]+:[0-9]+:\  ]]; then
+		clear=yes
+	fi
+	if [ "$clear" != yes ]; then
 		echo "unclear message: $first" >&2
 		return 1
 	fi
