@@ -38,8 +38,8 @@ static int set_up_remote(const struct run *r, struct attempt *a)
 	if ((err = remote_log_path(&a->log)))
 		return err;
 	a->rargv = remote_argv(r->hosts, a->host, a->log, NULL);
-	a->payload = remote_payload(a->command, r->set.shell, a->env,
-	                            j->index, j->name, &a->proc.stdin_len);
+	a->payload = remote_payload(a->command, r->set.shell, j->env,
+	                            j->index, a->slot, j->name, &a->proc.stdin_len);
 	if (!a->rargv || !a->payload || where_tag(a, a->host->name))
 		return -ENOMEM;
 	a->proc.argv = a->rargv;
@@ -65,26 +65,19 @@ static int set_up_slurm(const struct run *r, struct attempt *a)
 	return r->slurm->node[0] ? where_tag(a, r->slurm->node) : 0;
 }
 
-/* The job's environment with ALLOTER_TASK_SLOT (in a slot) and extra (or
- * NULL), in one block. */
+/* The job's environment and extra, srun's entry (ALLOTER_TASK_SLOT and
+ * the others of alloter come from the library). */
 static int own_env(struct attempt *a, char *const *env, char *extra)
 {
 	size_t n = 0, k;
-	char *s;
 
 	while (env && env[n])
 		n++;
-	if (!(a->env = malloc((n + 3) * sizeof *a->env + 32)))
+	if (!(a->env = malloc((n + 2) * sizeof *a->env)))
 		return -ENOMEM;
-	s = (char *)(a->env + n + 3);
 	for (k = 0; k < n; k++)
 		a->env[k] = env[k];
-	if (a->slot) {
-		snprintf(s, 32, "ALLOTER_TASK_SLOT=%u", a->slot);
-		a->env[k++] = s;
-	}
-	if (extra)
-		a->env[k++] = extra;
+	a->env[k++] = extra;
 	a->env[k] = NULL;
 	return 0;
 }
@@ -113,7 +106,7 @@ struct attempt *attempt_new(const struct run *r, struct job *j,
 	    (a->setup_err = slurm_step_init(r->slurm, &a->step,
 	                                    &a->slurm_env)))
 		return a;
-	if ((slot || a->slurm_env) &&
+	if (a->slurm_env &&
 	    (a->setup_err = own_env(a, j->env, a->slurm_env)))
 		return a;
 	a->proc = (struct alloter_proc){
@@ -127,6 +120,7 @@ struct attempt *attempt_new(const struct run *r, struct job *j,
 		.stdin_data = j->stdin_data,
 		.stdin_len = j->stdin_len,
 		.index = j->index,
+		.slot = slot,
 		.timeout_ms = j->timeout_ms,
 		.grace_ms = r->set.grace_ms,
 		.output = r->out,

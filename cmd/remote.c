@@ -138,8 +138,8 @@ static int emit(FILE *f, const char *name, const char *val)
 }
 
 char *remote_payload(const char *command, const char *shell,
-                     char *const *env, size_t index, const char *name,
-                     size_t *len)
+                     char *const *env, size_t index, unsigned slot,
+                     const char *name, size_t *len)
 {
 	char idx[32], *body = NULL, *out;
 	size_t at = 0;
@@ -155,6 +155,11 @@ char *remote_payload(const char *command, const char *shell,
 	err |= emit(f, "ALLOTER_TASK_INDEX", idx);
 	fputs("export ", f);
 	err |= emit(f, "ALLOTER_TASK_NAME", name);
+	if (slot) {
+		snprintf(idx, sizeof idx, "%u", slot);
+		fputs("export ", f);
+		err |= emit(f, "ALLOTER_TASK_SLOT", idx);
+	}
 	for (char *const *e = env; e && *e; e++) {
 		char *q;
 

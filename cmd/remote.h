@@ -25,11 +25,12 @@ char **remote_argv(const struct hosts *h, const struct host *host,
                    const char *log, const char *command);
 
 /* What the wrapper reads on its stdin: the environment and the command,
- * quoted for sh.  env are NAME=value entries.  Returns a malloc'd string
- * (its length in *len) or NULL. */
+ * quoted for sh.  env are NAME=value entries; index, slot (0: none) and
+ * name become ALLOTER_TASK_*.  Returns a malloc'd string (its length in
+ * *len) or NULL. */
 char *remote_payload(const char *command, const char *shell,
-                     char *const *env, size_t index, const char *name,
-                     size_t *len);
+                     char *const *env, size_t index, unsigned slot,
+                     const char *name, size_t *len);
 /* Whether a finished ssh failed itself (connection, host key, login):
  * exit status 255 and a message in its log.  Puts the message in why. */
 bool remote_transport_failed(const struct alloter_proc_result *res,

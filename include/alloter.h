@@ -478,6 +478,7 @@ struct alloter_proc {
 	                             the caller); 0: no copy.  Raw output is
 	                             then read and passed on, not inherited */
 	size_t index;             /* ALLOTER_TASK_INDEX (1-based) */
+	size_t slot;              /* ALLOTER_TASK_SLOT; 0: not set */
 	int64_t timeout_ms;       /* 0: none */
 	int64_t grace_ms;         /* SIGTERM to SIGKILL; 0: 2000 */
 	alloter_output *output;   /* NULL: inherit stdout and stderr */

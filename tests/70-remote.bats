@@ -541,3 +541,10 @@ assert t["host"] == "127.0.0.2", t
 	assert_remote_clean "$t0" 3
 	[ "$bg_status" -eq 1 ]
 }
+
+@test "remote: ALLOTER_TASK_SLOT is set on the remote host, from 1 to the limit" {
+	run --separate-stderr ralloter -j 1 -S 2/127.0.0.2 'echo "${ALLOTER_TASK_SLOT:-none}"' 'echo "${ALLOTER_TASK_SLOT:-none}"'
+	echo "status $status; stdout: $output; stderr: $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'1\n1' ]
+}

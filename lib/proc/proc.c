@@ -85,9 +85,10 @@ static bool same_name(const char *a, const char *b)
 }
 
 /* The task's environment: ours, then its extra entries (a later one wins
- * over an earlier one of the same name), then ALLOTER_TASK_INDEX and
- * ALLOTER_TASK_NAME.  Only the pointer array and the two new strings are
- * allocated; the strings themselves are shared. */
+ * over an earlier one of the same name), then ALLOTER_TASK_INDEX,
+ * ALLOTER_TASK_NAME and, in a slot, ALLOTER_TASK_SLOT.  Only the pointer
+ * array and the new strings (own[0..2]) are allocated; the strings
+ * themselves are shared. */
 static char **make_env(const struct alloter_proc *p, char **own)
 {
 	size_t ne = 0, nx = 0, k = 0;
@@ -97,7 +98,7 @@ static char **make_env(const struct alloter_proc *p, char **own)
 		ne++;
 	while (p->env && p->env[nx])
 		nx++;
-	env = malloc((ne + nx + 3) * sizeof *env);
+	env = malloc((ne + nx + 4) * sizeof *env);
 	if (!env)
 		return NULL;
 	if (asprintf(&own[0], "ALLOTER_TASK_INDEX=%zu", p->index) < 0) {
@@ -109,14 +110,20 @@ static char **make_env(const struct alloter_proc *p, char **own)
 		own[1] = NULL;
 		goto fail;
 	}
+	if (p->slot && asprintf(&own[2], "ALLOTER_TASK_SLOT=%zu", p->slot) < 0) {
+		own[2] = NULL;
+		goto fail;
+	}
 	env[k++] = own[0];
 	env[k++] = own[1];
+	if (own[2])
+		env[k++] = own[2];
+	/* The extra entries: a later one wins, and none replaces ours. */
 	for (size_t i = nx; i-- > 0;) {
-		size_t j = 2;
+		size_t j = 0;
 		while (j < k && !same_name(env[j], p->env[i]))
 			j++;
-		if (j == k && !same_name(p->env[i], own[0]) &&
-		    !same_name(p->env[i], own[1]))
+		if (j == k)
 			env[k++] = p->env[i];
 	}
 	/* Our entries override alloter's own; alloter's are compared only
@@ -133,6 +140,8 @@ static char **make_env(const struct alloter_proc *p, char **own)
 	return env;
 fail:
 	free(own[0]);
+	free(own[1]);
+	own[0] = own[1] = NULL;
 	free(env);
 	return NULL;
 }
@@ -239,7 +248,7 @@ static int spawn(struct child *c)
 	const struct alloter_proc *p = c->p;
 	const char *shell = p->shell ? p->shell : "/bin/sh";
 	char *sh_argv[] = {(char *)shell, "-c", (char *)p->command, NULL};
-	char *own[2] = {NULL, NULL};
+	char *own[3] = {NULL, NULL, NULL};
 	/* The child's ends: stdout, stderr, stdin. */
 	int wr[3] = {-1, -1, -1}, err, tries = 0;
 	posix_spawnattr_t attr;
@@ -317,8 +326,8 @@ out_attr:
 	posix_spawnattr_destroy(&attr);
 out_env:
 	free(env);
-	free(own[0]);
-	free(own[1]);
+	for (int i = 0; i < 3; i++)
+		free(own[i]);
 out_pipes:
 	for (int i = 0; i < 3; i++)
 		if (wr[i] >= 0)
