@@ -34,6 +34,11 @@ static enum marker marker(const char *w)
 	return NOT_MARKER;
 }
 
+bool args_is_marker(const char *w)
+{
+	return marker(w) != NOT_MARKER;
+}
+
 static struct arg_source *add_source(struct args *a, const char *what)
 {
 	struct arg_source *v = realloc(a->src, (a->n_src + 1) * sizeof *v);

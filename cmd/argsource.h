@@ -54,6 +54,8 @@ struct args {
  * with msg filled in. */
 int args_parse(struct args *a, char **words, int n, int *n_template,
                char *const *files, size_t n_files, char *msg, size_t len);
+/* Whether w begins a source: :::, :::+, :::: or ::::+. */
+bool args_is_marker(const char *w);
 /* A source on standard input alone (a template with no source given). */
 int args_stdin(struct args *a);
 /* Opens the files and reads every source but the first into memory.

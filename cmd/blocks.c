@@ -5,12 +5,12 @@
  * producer back through the pipe instead of alloter's memory growing.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "blocks.h"
+#include "linereader.h"
 
 #define READ_SIZE 65536
 
@@ -49,12 +49,10 @@ static size_t first_end(const struct blocks *b, size_t from)
 	return p ? (size_t)(p - b->buf) + b->recend_len : 0;
 }
 
-/* One read, if poll says it will not block; 0, -EAGAIN or -errno. */
+/* One read, if it will not block; 0, -EAGAIN or -errno. */
 static int read_more(struct blocks *b)
 {
-	struct pollfd p = {.fd = b->fd, .events = POLLIN};
 	ssize_t n;
-	int r;
 
 	if (b->cap - b->len < READ_SIZE) {
 		size_t cap = b->cap ? b->cap * 2 : b->size + READ_SIZE;
@@ -65,16 +63,8 @@ static int read_more(struct blocks *b)
 		b->buf = q;
 		b->cap = cap;
 	}
-	r = poll(&p, 1, 0);
-	if (r == 0 || (r < 0 && errno == EINTR))
-		return -EAGAIN;
-	if (r < 0)
-		return -errno;
-	n = read(b->fd, b->buf + b->len, b->cap - b->len);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return -EAGAIN;
-	if (n < 0)
-		return -errno;
+	if ((n = read_ready(b->fd, b->buf + b->len, b->cap - b->len)) < 0)
+		return (int)n;
 	if (n == 0)
 		b->eof = true;
 	b->len += (size_t)n;

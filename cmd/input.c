@@ -47,10 +47,7 @@ static char *join(char **words, int n)
 static bool has_source(const struct options *o)
 {
 	for (int i = 0; i < o->n_commands; i++)
-		if (strcmp(o->commands[i], ":::") == 0 ||
-		    strcmp(o->commands[i], ":::+") == 0 ||
-		    strcmp(o->commands[i], "::::") == 0 ||
-		    strcmp(o->commands[i], "::::+") == 0)
+		if (args_is_marker(o->commands[i]))
 			return true;
 	return o->n_arg_files > 0;
 }

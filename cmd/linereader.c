@@ -48,6 +48,21 @@ static int make_room(struct lines *l)
 	return 0;
 }
 
+ssize_t read_ready(int fd, char *buf, size_t len)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	ssize_t n = poll(&p, 1, 0);
+
+	if (n == 0 || (n < 0 && errno == EINTR))
+		return -EAGAIN;
+	if (n < 0)
+		return -errno;
+	n = read(fd, buf, len);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return -EAGAIN;
+	return n < 0 ? -errno : n;
+}
+
 int lines_next(struct lines *l, char **line, size_t *len)
 {
 	for (;;) {
@@ -55,7 +70,6 @@ int lines_next(struct lines *l, char **line, size_t *len)
 		                   ? memchr(l->buf + l->scan, l->delim,
 		                            l->end - l->scan)
 		                   : NULL;
-		struct pollfd p = {.fd = l->fd, .events = POLLIN};
 		ssize_t n;
 		int err;
 
@@ -78,16 +92,8 @@ int lines_next(struct lines *l, char **line, size_t *len)
 		}
 		if ((err = make_room(l)))
 			return err;
-		n = poll(&p, 1, 0);
-		if (n == 0 || (n < 0 && errno == EINTR))
-			return -EAGAIN;
-		if (n < 0)
-			return -errno;
-		n = read(l->fd, l->buf + l->end, l->cap - l->end);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			return -EAGAIN;
-		if (n < 0)
-			return -errno;
+		if ((n = read_ready(l->fd, l->buf + l->end, l->cap - l->end)) < 0)
+			return (int)n;
 		if (n == 0)
 			l->eof = true;
 		l->end += (size_t)n;

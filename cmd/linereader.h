@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct lines {
 	int fd;
@@ -24,5 +25,8 @@ void lines_init(struct lines *l, int fd, char delim);
  * without a newline still counts. */
 int lines_next(struct lines *l, char **line, size_t *len);
 void lines_free(struct lines *l);
+/* One read of what fd holds now, never blocking: the bytes read, 0 at the
+ * end, -EAGAIN when there is nothing yet, or another negative errno. */
+ssize_t read_ready(int fd, char *buf, size_t len);
 
 #endif
