@@ -121,12 +121,16 @@ expected_nul() {
 	{
 		echo "$T/first"
 		# Waits (at most ~20 s) for the first task's file before the rest.
-		for _ in $(seq 400); do [ -e "$T/first.done" ] && break; sleep 0.05; done
+		for _ in $(seq 400); do
+			[ -e "$T/first.done" ] && { touch "$T/saw-first"; break; }
+			sleep 0.05
+		done
 		echo "$T/second"
 	} | alloter -q touch {}.done
 	[ -e "$T/first.done" ]
 	[ -e "$T/second.done" ]
-	# The producer went on only once the first task had run: no timeout.
+	# The first task ran while the producer was still waiting to write.
+	[ -e "$T/saw-first" ]
 }
 
 @test "-0 takes NUL-separated arguments: find -print0 names with newlines" {
