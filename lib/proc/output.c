@@ -37,6 +37,9 @@
 #define LINE_MAX_HOLD (1 << 20)   /* line: a longer line goes out in parts */
 #define STAGE_BYTES (64 * 1024)
 #define QUEUE_MAX (8 << 20)       /* line: bytes queued before tasks wait */
+#define SPARE_MIN 4096            /* line data items from this size ... */
+#define SPARE_BYTES (96 * 1024)   /* ... to this one are made this big ... */
+#define SPARES 32                 /* ... and this many kept for reuse */
 
 /* One attempt's output, both streams. */
 struct block {
@@ -62,6 +65,7 @@ enum item_kind {
 
 struct item {
 	struct item *next;
+	size_t cap;               /* room for data */
 	enum item_kind kind;
 	int stream;
 	size_t index;
@@ -84,6 +88,9 @@ struct alloter_output {
 	bool inline_writes;       /* no writer thread could be started: the
 	                             queuing thread writes, under lock */
 	pthread_t writer;
+	pthread_mutex_t spare_lock;
+	struct item *spare;       /* items to reuse, under spare_lock */
+	size_t spares;
 	atomic_bool broken;
 	atomic_int err;           /* the first failed write, but EPIPE */
 	/* The writer thread's own: */
@@ -137,9 +144,13 @@ int alloter_output_new(alloter_output **out,
 		goto fail_lock;
 	if ((err = -pthread_cond_init(&o->written, NULL)))
 		goto fail_more;
+	if ((err = -pthread_mutex_init(&o->spare_lock, NULL)))
+		goto fail_written;
 	*out = o;
 	return 0;
 
+fail_written:
+	pthread_cond_destroy(&o->written);
 fail_more:
 	pthread_cond_destroy(&o->more);
 fail_lock:
@@ -166,13 +177,43 @@ int alloter_output_error(const alloter_output *o)
 
 /* ---- the queue ---- */
 
-static struct item *item_new(enum item_kind kind, size_t len)
+/* Line data comes a read at a time: items of that size are kept for
+ * reuse, since fresh memory costs a page fault per page, which is more
+ * than the copy into it. */
+static struct item *item_new(alloter_output *o, enum item_kind kind,
+                             size_t len)
 {
-	struct item *it = malloc(sizeof *it + len);
+	struct item *it = NULL;
+	size_t cap = len;
 
-	if (it)
-		*it = (struct item){.kind = kind, .len = len};
+	if (len >= SPARE_MIN && len <= SPARE_BYTES) {
+		cap = SPARE_BYTES;
+		pthread_mutex_lock(&o->spare_lock);
+		if ((it = o->spare)) {
+			o->spare = it->next;
+			o->spares--;
+		}
+		pthread_mutex_unlock(&o->spare_lock);
+	}
+	if (!it && !(it = malloc(sizeof *it + cap)))
+		return NULL;
+	*it = (struct item){.kind = kind, .len = len, .cap = cap};
 	return it;
+}
+
+static void item_free(alloter_output *o, struct item *it)
+{
+	if (it->cap == SPARE_BYTES) {
+		pthread_mutex_lock(&o->spare_lock);
+		if (o->spares < SPARES) {
+			it->next = o->spare;
+			o->spare = it;
+			o->spares++;
+			it = NULL;
+		}
+		pthread_mutex_unlock(&o->spare_lock);
+	}
+	free(it);
 }
 
 /* Queues it; returns its sequence number, for a wait. */
@@ -194,7 +235,7 @@ static uint64_t enqueue(alloter_output *o, struct item *it)
 	}
 	if (o->inline_writes) {
 		write_item(o, it);
-		free(it);
+		item_free(o, it);
 		seq = o->done = ++o->queued;
 		pthread_mutex_unlock(&o->lock);
 		return seq;
@@ -224,7 +265,7 @@ static void wait_written(alloter_output *o, uint64_t seq)
 static int queue_bytes(alloter_output *o, int stream, const void *buf,
                        size_t len)
 {
-	struct item *it = item_new(ITEM_BYTES, len);
+	struct item *it = item_new(o, ITEM_BYTES, len);
 
 	if (!it)
 		return -ENOMEM;
@@ -237,7 +278,7 @@ static int queue_bytes(alloter_output *o, int stream, const void *buf,
 int alloter_output_status(alloter_output *o, const char *line)
 {
 	size_t len = line ? strlen(line) : 0;
-	struct item *it = item_new(ITEM_STATUS, len);
+	struct item *it = item_new(o, ITEM_STATUS, len);
 
 	if (!it)
 		return -ENOMEM;
@@ -258,7 +299,7 @@ int alloter_output_release(alloter_output *o, size_t index)
 
 	if (!o->opts.keep_order && !o->opts.hold)
 		return 0;
-	if (!(it = item_new(ITEM_RELEASE, 0)))
+	if (!(it = item_new(o, ITEM_RELEASE, 0)))
 		return -ENOMEM;
 	it->index = index;
 	enqueue(o, it);
@@ -267,7 +308,7 @@ int alloter_output_release(alloter_output *o, size_t index)
 
 int alloter_output_flush(alloter_output *o)
 {
-	struct item *it = item_new(ITEM_FLUSH, 0);
+	struct item *it = item_new(o, ITEM_FLUSH, 0);
 
 	if (!it)
 		return -ENOMEM;
@@ -289,6 +330,13 @@ void alloter_output_free(alloter_output *o)
 	pthread_cond_destroy(&o->written);
 	pthread_cond_destroy(&o->more);
 	pthread_mutex_destroy(&o->lock);
+	while (o->spare) {
+		struct item *it = o->spare;
+
+		o->spare = it->next;
+		free(it);
+	}
+	pthread_mutex_destroy(&o->spare_lock);
 	if (o->pool_fd >= 0)
 		close(o->pool_fd);
 	free(o);
@@ -702,7 +750,7 @@ static void *writer(void *arg)
 			if (it->kind == ITEM_BYTES)
 				bytes += it->len;
 			write_item(o, it);
-			free(it);
+			item_free(o, it);
 			n++;
 			it = next;
 		}
@@ -841,22 +889,32 @@ static int queue_tagged(struct al_sink *s, const char *a, size_t na,
 
 	if (len == 0)
 		return 0;
-	if (s->prefix)
-		for (int p = 0; p < 2; p++)
-			for (size_t i = 0; i < plen[p]; i++)
-				lines += part[p][i] == '\n';
-	it = item_new(ITEM_BYTES, len + (s->prefix ? lines * s->prefix_len : 0));
+	for (int p = 0; p < 2 && s->prefix; p++)
+		for (const char *d = part[p], *end = d + plen[p];
+		     (d = memchr(d, '\n', (size_t)(end - d))); d++)
+			lines++;
+	it = item_new(s->o, ITEM_BYTES,
+	              len + (s->prefix ? lines * s->prefix_len : 0));
 	if (!it)
 		return -ENOMEM;
 	it->stream = s->stream;
 	for (int p = 0; p < 2; p++) {
-		for (size_t i = 0; i < plen[p]; i++) {
+		const char *d = part[p], *end = d + plen[p];
+
+		/* Line by line with a tag; all at once without one. */
+		while (d < end) {
+			size_t left = (size_t)(end - d);
+			const char *nl = s->prefix ? memchr(d, '\n', left) : NULL;
+			size_t take = nl ? (size_t)(nl - d) + 1 : left;
+
 			if (*bol && s->prefix) {
 				memcpy(it->data + at, s->prefix, s->prefix_len);
 				at += s->prefix_len;
 			}
-			it->data[at++] = part[p][i];
-			*bol = part[p][i] == '\n';
+			memcpy(it->data + at, d, take);
+			at += take;
+			d += take;
+			*bol = d[-1] == '\n';
 		}
 	}
 	it->len = at;
@@ -982,7 +1040,7 @@ int al_sink_finish(struct al_sink *out, struct al_sink *err)
 		return e1;
 	}
 	b = malloc(sizeof *b);
-	it = item_new(ITEM_BLOCK, 0);
+	it = item_new(o, ITEM_BLOCK, 0);
 	if (!b || !it) {
 		free(b);
 		free(it);
