@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attempt.h"
@@ -26,6 +27,8 @@
 #include "signals.h"
 #include "timeline.h"
 
+#define GATHER_NS 2000000 /* see loop() */
+
 struct reporter {
 	struct run *r;
 	pthread_t thread;
@@ -34,6 +37,7 @@ struct reporter {
 	struct attempt *head, *tail; /* under lock */
 	size_t queued;               /* under lock: posted, not yet done */
 	bool ending;                 /* under lock */
+	bool waiting;                /* under lock: the thread needs a signal */
 	bool inline_reports;         /* no thread could be started: the
 	                                poster reports, as the feed did */
 	int done_fd;                 /* readable once everything is out */
@@ -212,8 +216,11 @@ static void *loop(void *arg)
 	for (;;) {
 		struct attempt *a;
 
-		while (!rep->head && !rep->ending)
+		while (!rep->head && !rep->ending) {
+			rep->waiting = true;
 			pthread_cond_wait(&rep->more, &rep->lock);
+			rep->waiting = false;
+		}
 		if (!rep->head)
 			break;
 		a = rep->head;
@@ -229,6 +236,10 @@ static void *loop(void *arg)
 			pthread_mutex_unlock(&rep->lock);
 			a = next;
 		}
+		/* Verdicts of short tasks come every few hundred µs: a moment's
+		 * pause lets them gather, so that posting one costs no wake-up
+		 * and the thread runs once per batch, not once per task. */
+		nanosleep(&(struct timespec){0, GATHER_NS}, NULL);
 		pthread_mutex_lock(&rep->lock);
 	}
 	pthread_mutex_unlock(&rep->lock);
@@ -283,7 +294,8 @@ void reporter_post(struct reporter *rep, struct attempt *a)
 		rep->head = a;
 	rep->tail = a;
 	rep->queued++;
-	pthread_cond_signal(&rep->more);
+	if (rep->waiting)
+		pthread_cond_signal(&rep->more);
 	pthread_mutex_unlock(&rep->lock);
 }
 
