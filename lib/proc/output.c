@@ -1033,8 +1033,9 @@ int al_sink_finish(struct al_sink *out, struct al_sink *err)
 		return e1 ? e1 : e2 ? e2 : e3;
 	}
 	/* A block that could not be kept whole is lost: none of it goes
-	 * out, so no reader mistakes a part for the whole. */
-	if (e1) {
+	 * out, so no reader mistakes a part for the whole.  An empty one
+	 * would only cost the writer a wake-up. */
+	if (e1 || (out->bytes == 0 && err->bytes == 0)) {
 		release(out);
 		release(err);
 		return e1;
