@@ -37,9 +37,9 @@
 #define LINE_MAX_HOLD (1 << 20)   /* line: a longer line goes out in parts */
 #define STAGE_BYTES (64 * 1024)
 #define QUEUE_MAX (8 << 20)       /* line: bytes queued before tasks wait */
-#define SPARE_MIN 4096            /* line data items from this size ... */
-#define SPARE_BYTES (96 * 1024)   /* ... to this one are made this big ... */
-#define SPARES 32                 /* ... and this many kept for reuse */
+#define SPARE_MIN (40 * 1024)     /* line data items from this size ... */
+#define SPARE_BYTES (72 * 1024)   /* ... to this one (a read) are made this big */
+#define SPARES 16                 /* ... and this many kept for reuse */
 
 /* One attempt's output, both streams. */
 struct block {
