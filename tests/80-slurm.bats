@@ -263,3 +263,17 @@ no_marker_left() {
 	run -1 in_alloc 1 --slurm --slurm-args '-t 1' 'kill -TERM $$'
 	[[ $output == *"task '1': killed by SIGTERM"* ]]
 }
+
+@test "a job over its mem: is named out of memory, leaving nothing in the queue" {
+	[ -z "$SLURM_OOM_SKIP" ] || skip "$SLURM_OOM_SKIP"
+	cat >"$T/t.yaml" <<-EOF
+	slurm: {mem: 50M}
+	tasks:
+	  - name: big
+	    run: python3 -c 'a = bytearray(400 << 20); a[::4096] = b"x" * len(a[::4096]); import time; time.sleep(20)'
+	EOF
+	run -1 alloter --report "$T/r.json" -f "$T/t.yaml"
+	[[ $output == *"task 'big': out of memory"* ]]
+	[ "$(jq -r '.tasks[0].status' "$T/r.json")" = failed ]
+	assert_queue_empty 10
+}

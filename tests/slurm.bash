@@ -6,12 +6,15 @@
 # slurmctld, slurmd and slurm-client, which .ci/deps installs) on this
 # machine without systemd: a munge key, a socket and a slurm.conf of their
 # own in a temporary folder, free ports, one node named localhost with the
-# machine's CPUs, and no accounting.  It waits until sinfo shows the node
-# idle.  It exports:
+# machine's CPUs and memory (memory a consumable, 100 MiB a CPU by
+# default), task/cgroup where it can limit memory, and no accounting.
+# It waits until sinfo shows the node idle.  It exports:
 #   $SLURM_CONF   the generated slurm.conf, which srun, sinfo, scancel read
 #   $SLURM_DIR    the folder (in /tmp) holding it, the state, the spool
 #                 and the logs; slurm_stop removes it
 #   $SLURM_CPUS   the node's CPUs
+#   $SLURM_OOM_SKIP  set to a reason when Slurm cannot tell an OOM kill
+#                 here (no cgroup v1 memory hierarchy for task/cgroup)
 #   $SLURM_SKIP   set to a reason when the cluster could not be started:
 #                 the tests call `slurm_require` first, which skips them.
 # slurmd runs the tasks as the user that starts it, so it needs root.
@@ -58,7 +61,7 @@ _slurm_wait_idle() {
 }
 
 slurm_start() {
-	local d a ports
+	local d a ports mem task=task/none
 	SLURM_SKIP=
 	export SLURM_SKIP
 	for a in munged slurmctld slurmd srun sinfo scancel scontrol python3; do
@@ -93,6 +96,19 @@ slurm_start() {
 		return 0
 	fi
 	SLURM_CPUS=$(nproc)
+	# The node's memory in MiB, so that a task's --mem can be granted.
+	mem=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
+	# Slurm says a task ran out of memory (OUT_OF_MEMORY) only when its
+	# cgroup's OOM killer ended it (jobacct_gather's OverMemoryKill only
+	# sends SIGKILL, and the job is FAILED): task/cgroup on a cgroup v1
+	# memory hierarchy that root can write, which needs no systemd.
+	SLURM_OOM_SKIP="no writable cgroup v1 memory hierarchy for task/cgroup"
+	if [ -w /sys/fs/cgroup/memory ] && [ -e /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
+		printf 'CgroupPlugin=cgroup/v1\nCgroupAutomount=no\nConstrainRAMSpace=yes\nConstrainSwapSpace=yes\nAllowedSwapSpace=0\n' >"$d/cgroup.conf"
+		task=task/cgroup
+		SLURM_OOM_SKIP=
+	fi
+	export SLURM_OOM_SKIP
 	# The controller forgets a job MinJobAge seconds after its end; alloter
 	# asks it how a job ended, so that is kept at the default's order.
 	cat >"$d/slurm.conf" <<EOF
@@ -112,14 +128,15 @@ SlurmdPidFile=$d/slurmd.pid
 SlurmctldLogFile=$d/slurmctld.log
 SlurmdLogFile=$d/slurmd.log
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=$task
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SwitchType=switch/none
 MpiDefault=none
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=100
 EnforcePartLimits=ALL
 ReturnToService=2
 SlurmctldTimeout=30
@@ -127,7 +144,7 @@ SlurmdTimeout=30
 InactiveLimit=0
 KillWait=2
 MinJobAge=300
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$SLURM_CPUS State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$SLURM_CPUS RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 	SLURM_CONF="$d/slurm.conf"
