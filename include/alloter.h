@@ -218,8 +218,8 @@ enum alloter_state {
 struct alloter_outcome {
 	enum alloter_state state;
 	int err;             /* what the task returned (FAILED, CANCELLED);
-	                        a negative errno value when it could not be
-	                        started at all (FAILED: -EAGAIN ...) */
+	                        -EOWNERDEAD (FAILED) when it ended its
+	                        thread with pthread_exit */
 	int64_t start_ns;    /* wall-clock start, ns since the Unix epoch
 	                        (the batch's start plus monotonic time, so
 	                        starts keep their order across clock steps) */
