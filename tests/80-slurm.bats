@@ -219,3 +219,47 @@ no_marker_left() {
 	[ "$status" -eq 2 ]
 	[ ! -e "$T/ran" ]
 }
+
+@test "--resume with --slurm runs only what did not succeed; the job log's Host is the node" {
+	run -1 alloter --slurm --joblog "$T/log" "echo a >>'$T/ran'" \
+		"echo b >>'$T/ran'; [ -e '$T/fixed' ]" "echo c >>'$T/ran'"
+	[ "$(awk -F'\t' 'NR > 1 { print $2 }' "$T/log" | sort -u)" = localhost ]
+	touch "$T/fixed"
+	run -0 alloter --slurm --resume "$T/log" "echo a >>'$T/ran'" \
+		"echo b >>'$T/ran'; [ -e '$T/fixed' ]" "echo c >>'$T/ran'"
+	[[ $output == *"2 skipped (2 done earlier)"* ]]
+	[ "$(sort "$T/ran" | tr -d '\n')" = abbc ]
+	# The new attempt is appended, on the node as well.
+	[ "$(awk -F'\t' 'NR > 1 { print $2 }' "$T/log" | sort | uniq -c | awk '{print $1 $2}')" = 4localhost ]
+	# Inside an allocation as well, with --resume-failed: nothing is left.
+	run -0 in_alloc 1 --slurm --resume-failed "$T/log" "echo a >>'$T/ran'" \
+		"echo b >>'$T/ran'; [ -e '$T/fixed' ]" "echo c >>'$T/ran'"
+	[[ $output == *"3 skipped (3 done earlier)"* ]]
+	[ "$(wc -l <"$T/ran")" -eq 4 ]
+	# A task the log has as failed runs again as a step.
+	head -n 1 "$T/log" >"$T/failed"
+	printf '1\tlocalhost\t0\t0\t0\t0\t1\t0\techo d >>%s\n' "$T/ran" >>"$T/failed"
+	run -0 in_alloc 1 --slurm --resume-failed "$T/failed" --joblog "$T/log2" "echo d >>$T/ran"
+	[ "$(tail -n 1 "$T/ran")" = d ]
+	[ "$(awk -F'\t' 'NR > 1 { print $2 }' "$T/log2")" = localhost ]
+}
+
+# Slow: Slurm counts time limits in whole minutes and checks them on its
+# own timer (every 30 s), so a task ended at its limit runs 60 to 90 s.
+# Both modes run at once, to pay that only once.
+@test "Slurm's own time limit ends a job or a step as timed out, leaving nothing in the queue" {
+	printf 'slurm: {time: 1m}\ntasks:\n  - %s 300\n' "$SLEEP" >"$T/t.yaml"
+	start_bg --report "$T/r.json" -f "$T/t.yaml"
+	ALLOTER_TEST_LIMIT=200 run -1 in_alloc 1 --slurm --report "$T/s.json" --slurm-args '-t 1' "$SLEEP 301"
+	[[ $output == *"task '1': timed out: Slurm's time limit"* ]]
+	[ "$(jq -r '.tasks[0].status' "$T/s.json")" = timed_out ]
+	wait_bg 200
+	[ "$bg_status" -eq 1 ]
+	[[ $(cat "$T/err") == *"task '1': timed out: Slurm's time limit"* ]]
+	[ "$(jq -r '.tasks[0].status' "$T/r.json")" = timed_out ]
+	assert_queue_empty 10
+	no_marker_left 10
+	# Killed before its limit, a step is not said to have reached it.
+	run -1 in_alloc 1 --slurm --slurm-args '-t 1' 'kill -TERM $$'
+	[[ $output == *"task '1': killed by SIGTERM"* ]]
+}
