@@ -3,7 +3,9 @@
  * of 10 trivial tasks at limit 2 and 16 on a reused pool, against a plain
  * mutex+condvar pool written here, and 100,000 trivial tasks in one exec.
  * Each figure is the median of ROUNDS rounds; the voluntary context
- * switches per exec (getrusage, the whole process) show the hand-offs.
+ * switches per exec (getrusage, the whole process) show the hand-offs, and
+ * the share of the tasks that ran on the thread that called exec (or
+ * queued the plain pool's batch) shows where the work went.
  *
  *   build/bench/libbench [rounds]      (make bench runs it)
  */
@@ -19,7 +21,8 @@
 #define SMALL 10
 #define BIG 100000
 
-static atomic_long hits;
+static atomic_long hits, caller_hits;
+static _Thread_local bool on_caller;
 
 static int64_t now_ns(void)
 {
@@ -41,6 +44,9 @@ static int trivial(void *arg, alloter_cancel *c)
 {
 	(void)arg, (void)c;
 	atomic_fetch_add_explicit(&hits, 1, memory_order_relaxed);
+	if (on_caller)
+		atomic_fetch_add_explicit(&caller_hits, 1,
+		                          memory_order_relaxed);
 	return 0;
 }
 
@@ -54,6 +60,7 @@ static int cmp(const void *a, const void *b)
 struct figure {
 	double per;   /* ns per unit, median */
 	double csw;   /* voluntary context switches per unit, median round */
+	double mine;  /* % of the tasks run on the calling thread, all rounds */
 };
 
 /* ---------------------------------------------------------------- plain
@@ -136,6 +143,7 @@ static struct figure measure(int rounds, long reps, enum what w,
 	double per[64], csw[64];
 	struct alloter_exec_opts opts = {.limit = limit};
 	struct alloter_exec_result res;
+	long h0 = atomic_load(&hits), m0 = atomic_load(&caller_hits), h;
 
 	for (int r = 0; r < rounds; r++) {
 		long c0 = vcsw();
@@ -155,7 +163,10 @@ static struct figure measure(int rounds, long reps, enum what w,
 	}
 	qsort(per, (size_t)rounds, sizeof *per, cmp);
 	qsort(csw, (size_t)rounds, sizeof *csw, cmp);
-	return (struct figure){per[rounds / 2], csw[rounds / 2]};
+	h = atomic_load(&hits) - h0;
+	return (struct figure){per[rounds / 2], csw[rounds / 2],
+	                       h ? 100.0 * (double)(atomic_load(&caller_hits) -
+	                                            m0) / (double)h : 0};
 }
 
 int main(int argc, char **argv)
@@ -167,6 +178,7 @@ int main(int argc, char **argv)
 
 	if (rounds < 1 || rounds > 64)
 		rounds = 7;
+	on_caller = true;
 	for (size_t i = 0; i < BIG; i++)
 		tasks[i] = (struct alloter_task){trivial, NULL};
 	if (alloter_pool_new(&pool, 0)) {
@@ -176,10 +188,10 @@ int main(int argc, char **argv)
 	/* Warm up: the pool's threads start on first use. */
 	measure(1, 1000, EXEC, pool, NULL, tasks, SMALL, 16, 1);
 
-	printf("| case | liballoter | voluntary switches | plain mutex+condvar pool | its switches |\n");
-	printf("|---|--:|--:|--:|--:|\n");
+	printf("| case | liballoter | voluntary switches | on the caller | plain mutex+condvar pool | its switches |\n");
+	printf("|---|--:|--:|--:|--:|--:|\n");
 	f = measure(rounds, 200000, EXEC, pool, NULL, tasks, 0, 2, 1000);
-	printf("| exec of 0 tasks, µs per exec | %.3f | %.2f | – | – |\n",
+	printf("| exec of 0 tasks, µs per exec | %.3f | %.2f | – | – | – |\n",
 	       f.per, f.csw);
 	for (int limit = 2; limit <= 16; limit *= 8) {
 		struct plain pl;
@@ -193,8 +205,8 @@ int main(int argc, char **argv)
 		            1000);
 		plain_stop(&pl);
 		printf("| exec of %d trivial tasks at limit %d, µs per exec | "
-		       "%.2f | %.2f | %.2f (%d threads) | %.2f |\n", SMALL,
-		       limit, f.per, f.csw, g.per, limit, g.csw);
+		       "%.2f | %.2f | %.0f%% | %.2f (%d threads) | %.2f |\n",
+		       SMALL, limit, f.per, f.csw, f.mine, g.per, limit, g.csw);
 	}
 	{
 		struct plain pl;
@@ -205,8 +217,9 @@ int main(int argc, char **argv)
 		g = measure(rounds, 1, PLAIN, NULL, &pl, NULL, BIG, 0, BIG);
 		plain_stop(&pl);
 		printf("| %d trivial tasks in one exec at limit 2, ns per task "
-		       "| %.1f | %.0f per exec | %.1f (2 threads) | %.0f per "
-		       "batch |\n", BIG, f.per, f.csw, g.per, g.csw);
+		       "| %.1f | %.0f per exec | %.0f%% | %.1f (2 threads) | "
+		       "%.0f per batch |\n", BIG, f.per, f.csw, f.mine, g.per,
+		       g.csw);
 	}
 	alloter_pool_free(pool);
 	return 0;

@@ -137,8 +137,11 @@ int alloter_cancel_hurry_fd(const alloter_cancel *c);
  * thread's batch later makes the pool start it; its stack is stack_size
  * bytes (0: the system's default for new threads, as pthread_create
  * gives; see ulimit -s).  A task's large local arrays need a pool made
- * with enough.  alloter_pool_free must not be called while a batch on the
- * pool is running (an exec, an unfreed group); it joins every thread.
+ * with enough.  The pool also keeps up to 16 spare eventfd pairs, lent to
+ * its batches' cancellation handles so that a batch opens no descriptor;
+ * alloter_pool_free closes them.  alloter_pool_free must not be called
+ * while a batch on the pool is running (an exec, an unfreed group); it
+ * joins every thread.
  */
 typedef struct alloter_pool alloter_pool;
 
@@ -168,16 +171,22 @@ void alloter_pool_free(alloter_pool *p);
  * returns only after every task it started has returned.
  *
  * WHERE TASKS RUN: on the pool's threads, and on the thread that called
- * alloter_exec (or alloter_group_wait, or a blocked alloter_group_go): that
- * thread runs the first task itself and takes back, and runs, any task of
- * its batch that no pool thread has taken yet.  So a small batch costs no
- * hand-off between threads, and exec called from inside a task, on the
- * same pool, works even when the pool has no free thread (max_threads 1):
- * the nested batch runs on the calling task's thread.  (A feed with a
- * wake_fd is coordinated without helping, except with tasks stuck in the
- * queue of a pool with no free thread, so its wake_fd is watched always.)
- * A task must therefore not rely on thread-local state or on which thread's
- * signal mask it runs with.
+ * alloter_exec (or alloter_group_wait, or a blocked alloter_group_go).  No
+ * task of an array or a feed waits in a queue for a thread (a group's wait
+ * in the group until the limit allows): a thread in the batch takes the next
+ * task only when it is about to run it (so a stop, the deadline or the
+ * limit is checked at that moment), and the calling thread is one of them.
+ * Whenever a thread takes a task and the limit leaves room, the batch asks
+ * the pool for one more thread, one at a time.  So a small batch of short
+ * tasks mostly runs on the calling thread, at the cost of one wake-up of a
+ * pool thread, and exec called from inside a task, on the same pool, works
+ * even when the pool has no free thread (max_threads 1): the nested batch
+ * runs on the calling task's thread.  (A feed with a wake_fd is coordinated
+ * without running tasks, so its wake_fd is watched always, except when the
+ * pool has no thread to give, when the caller runs them itself.)  A pool
+ * that cannot start a thread at all is not a task failure: the calling
+ * thread runs the tasks.  A task must therefore not rely on thread-local
+ * state or on which thread's signal mask it runs with.
  *
  * NO PANIC RECOVERY: C has none.  A function task that crashes (SIGSEGV,
  * abort) takes the whole process down with it.  For isolation, run the
@@ -209,15 +218,16 @@ enum alloter_state {
 struct alloter_outcome {
 	enum alloter_state state;
 	int err;             /* what the task returned (FAILED, CANCELLED);
-	                        a negative errno value when it could not be
-	                        started at all (FAILED: -EAGAIN ...) */
+	                        -EOWNERDEAD (FAILED) when it ended its
+	                        thread with pthread_exit */
 	int64_t start_ns;    /* wall-clock start, ns since the Unix epoch
 	                        (the batch's start plus monotonic time, so
 	                        starts keep their order across clock steps) */
 	int64_t duration_ns; /* monotonic run time */
 	int reason;          /* NOT_RUN, CANCELLED: the alloter_cancel_reason
-	                        that stopped it (0 for a task never handed
-	                        out); else 0 */
+	                        that stopped it (an array's tasks never
+	                        started get the batch's stop_reason); else
+	                        0 */
 };
 
 struct alloter_exec_opts {
@@ -267,11 +277,9 @@ int alloter_exec(alloter_pool *pool, const struct alloter_task *tasks, size_t n,
  * threads (no thread-local state; pool threads have the signal mask of the
  * thread that created the pool), they should not block for long (other
  * tasks' ends wait for the lock), and they must not call alloter_exec*
- * nor wait for the pool's work.  On a pool with fewer threads than limit,
- * tasks beyond its threads wait in its queue, count against limit, and
- * start first when a thread comes free.  A task handed out by next() that
- * waited in that queue when the batch stopped (fail-fast, deadline,
- * cancel) never starts: done() gets it with state ALLOTER_NOT_RUN.  done()
+ * nor wait for the pool's work.  next() is called only when a thread is
+ * there to run the task at once, and not after the batch stopped
+ * (fail-fast, deadline, cancel), so every task it hands out starts; done()
  * is called exactly once for every task next() handed out. */
 /* next() returns one of these (or a negative errno value, which ends the
  * batch as ALLOTER_NEXT_END does, with that error as exec's return). */
@@ -327,7 +335,8 @@ int alloter_group_new(alloter_group **out, alloter_pool *pool,
                       const struct alloter_exec_opts *opts);
 /* Starts fn(arg, handle).  While opts.limit tasks run it blocks (helping:
  * it may run a queued task of the group on this thread) until one ends.
- * Returns 0 once the task is started or queued; -ECANCELED, without
+ * Returns 0 once the task is handed in (a thread of the group takes it
+ * as soon as the limit allows); -ECANCELED, without
  * starting it, once the group stopped (fail-fast after a failure,
  * kill-others, the deadline, the parent); -EINVAL after wait or for a NULL
  * fn; -ENOMEM.  arg is borrowed until the task returns. */

@@ -11,12 +11,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "alloter.h"
 #include "base/clock.h"
+#include "exec/cancel.h"
 
 struct alloter_cancel {
 	atomic_int reason;
@@ -68,19 +69,15 @@ static void fire_locked(alloter_cancel *c, int reason, bool hurry)
 		fire_locked(k, atomic_load(&c->reason), hurry);
 }
 
-int alloter_cancel_new(alloter_cancel **out, alloter_cancel *parent)
+/* Makes a handle on the eventfd pair fds (fresh, counters at 0). */
+static int make(alloter_cancel **out, alloter_cancel *parent, const int fds[2])
 {
 	alloter_cancel *c = calloc(1, sizeof *c);
-	int err;
 
 	if (!c)
 		return -ENOMEM;
-	c->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->fd < 0)
-		goto fail;
-	c->hurry_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->hurry_fd < 0)
-		goto fail_fd;
+	c->fd = fds[0];
+	c->hurry_fd = fds[1];
 	if (parent) {
 		pthread_mutex_lock(&tree_lock);
 		c->parent = parent;
@@ -93,21 +90,30 @@ int alloter_cancel_new(alloter_cancel **out, alloter_cancel *parent)
 	}
 	*out = c;
 	return 0;
+}
 
-fail_fd:
-	err = errno;
-	close(c->fd);
-	errno = err;
+int alloter_cancel_new(alloter_cancel **out, alloter_cancel *parent)
+{
+	int fds[2], err;
+
+	if ((fds[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		return -errno;
+	if ((fds[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (!(err = make(out, parent, fds)))
+		return 0;
+	close(fds[1]);
 fail:
-	err = -errno;
-	free(c);
+	close(fds[0]);
 	return err;
 }
 
-void alloter_cancel_free(alloter_cancel *c)
+/* Takes c off the timer list and out of its tree: then nothing fires it
+ * any more.  Its memory and descriptors are the caller's. */
+static void unlink_handle(alloter_cancel *c)
 {
-	if (!c)
-		return;
 	if (c->deadline) {
 		pthread_mutex_lock(&timer_lock);
 		if (c->timed) {
@@ -129,8 +135,38 @@ void alloter_cancel_free(alloter_cancel *c)
 	for (alloter_cancel *k = c->child; k; k = k->sibling)
 		k->parent = NULL;
 	pthread_mutex_unlock(&tree_lock);
+}
+
+void alloter_cancel_free(alloter_cancel *c)
+{
+	if (!c)
+		return;
+	unlink_handle(c);
 	close(c->fd);
 	close(c->hurry_fd);
+	free(c);
+}
+
+static void drain(int fd)
+{
+	uint64_t n;
+
+	while (read(fd, &n, sizeof n) < 0 && errno == EINTR)
+		;
+}
+
+void al_cancel_release(alloter_cancel *c, int fds[2])
+{
+	/* Unlinked, it fires no more.  Its counters were bumped once each
+	 * at most, when it fired and when it was hurried: read them back to
+	 * 0 for the next handle. */
+	unlink_handle(c);
+	if (atomic_load(&c->reason))
+		drain(c->fd);
+	if (atomic_load(&c->hurried))
+		drain(c->hurry_fd);
+	fds[0] = c->fd;
+	fds[1] = c->hurry_fd;
 	free(c);
 }
 
@@ -208,26 +244,22 @@ fail_cond:
 	return -err;
 }
 
-int alloter_cancel_new_timeout(alloter_cancel **out, alloter_cancel *parent,
-                               int64_t timeout_ms)
+/* Gives c a deadline timeout_ms from now (none for 0 or too far to
+ * count), starting the timer thread if need be. */
+static int set_deadline(alloter_cancel *c, int64_t timeout_ms)
 {
-	alloter_cancel *c, **p;
+	alloter_cancel **p;
 	int err;
 
-	if (timeout_ms < 0)
-		return -EINVAL;
-	if ((err = alloter_cancel_new(&c, parent)))
-		return err;
-	if (timeout_ms == 0 || (c->deadline = al_deadline_ns(timeout_ms)) ==
-	                       INT64_MAX) {
+	if (timeout_ms == 0 ||
+	    (c->deadline = al_deadline_ns(timeout_ms)) == INT64_MAX) {
 		c->deadline = 0; /* none, or never */
-		*out = c;
 		return 0;
 	}
 	pthread_mutex_lock(&timer_lock);
 	if ((err = start_timer())) {
 		pthread_mutex_unlock(&timer_lock);
-		alloter_cancel_free(c);
+		c->deadline = 0;
 		return err;
 	}
 	for (p = &timers; *p && (*p)->deadline <= c->deadline;
@@ -239,6 +271,41 @@ int alloter_cancel_new_timeout(alloter_cancel **out, alloter_cancel *parent,
 	if (timers == c)
 		pthread_cond_signal(&timer_cond);
 	pthread_mutex_unlock(&timer_lock);
+	return 0;
+}
+
+int alloter_cancel_new_timeout(alloter_cancel **out, alloter_cancel *parent,
+                               int64_t timeout_ms)
+{
+	alloter_cancel *c;
+	int err;
+
+	if (timeout_ms < 0)
+		return -EINVAL;
+	if ((err = alloter_cancel_new(&c, parent)))
+		return err;
+	if ((err = set_deadline(c, timeout_ms))) {
+		alloter_cancel_free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+int al_cancel_new_on(alloter_cancel **out, alloter_cancel *parent,
+                     int64_t timeout_ms, const int fds[2])
+{
+	alloter_cancel *c;
+	int err;
+
+	if ((err = make(&c, parent, fds)))
+		return err;
+	if ((err = set_deadline(c, timeout_ms))) {
+		int back[2];
+
+		al_cancel_release(c, back);
+		return err;
+	}
 	*out = c;
 	return 0;
 }

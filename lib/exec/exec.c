@@ -4,27 +4,33 @@
  *
  * DESIGN.  All the batch's state is under one lock, and whoever holds it
  * drives: the feed's callbacks run under it, one at a time, on whichever
- * thread holds it.  A thread that finishes a task reports the end to the
- * feed itself, asks for the next task and runs it on the spot, so in the
- * steady state a task's end and the next start cost no hand-off between
- * threads at all.  Tasks beyond the first a thread can start go to the
- * pool; a pool thread may keep one only while the pool has no work queued
- * for want of a thread, which must not be overtaken for ever.
+ * thread holds it.  Tasks are not queued anywhere: a thread in the batch
+ * (a participant) takes the next task from the feed only when it is about
+ * to run it, runs it, reports its end to the feed and takes the next, all
+ * in one hold of the lock per task, so a task's end and the next start
+ * cost no hand-off between threads.  Whether a task may still start (a
+ * stop, the deadline, the limit) is decided at that moment, so nothing
+ * handed out is ever left waiting for a thread.
  * The caller's thread is the coordinator.  Unless the feed has a wake
- * descriptor to watch, it helps: it runs the first task itself, and takes
- * back from the pool's queue any task of its batch that no pool thread has
- * taken yet, and runs it.  So small batches cost no hand-off, and an exec
- * called from a task on a pool with no free thread still makes progress.
- * With nothing to run, it sleeps in one poll() on an eventfd, the batch's
- * cancellation handle and the feed's wake descriptor, so it never spins.
- * Threads bump the eventfd only when the coordinator has something to do:
- * nothing runs any more (the batch may be over), the feed asked to wait
- * for its wake descriptor, or a stop left tasks in the pool's queue.
+ * descriptor to watch, it is a participant: a small batch of short tasks
+ * runs on it whole, and exec called from a task on a pool with no free
+ * thread still progresses.  Whenever a participant takes a task and the
+ * limit leaves room for one more, the batch asks the pool for one thread
+ * (one at a time: a thread that comes and takes a task asks for the next),
+ * so a burst of short tasks costs one wake-up, long tasks soon get every
+ * thread the limit allows, and a thread that comes too late finds nothing
+ * and leaves.  A coordinator with nothing to run sleeps on a condition
+ * variable; one that watches a wake descriptor sleeps in one poll() on an
+ * eventfd, the batch's handle and that descriptor, and runs tasks itself
+ * only when the pool has no thread to give.  Participants wake it only
+ * when it must look: nothing runs (the batch may be over), or the feed
+ * asked to wait for its wake descriptor.  At the end it takes its request
+ * back from the pool and waits for every thread the pool sent to leave.
  * The deadline is the batch handle's own (the timer thread in cancel.c
  * fires it), so it holds whatever the coordinator, a callback or the pool
  * is doing.  Stopping is two steps: "stop starting" (fail-fast, deadline,
- * cancel), which also takes queued tasks back unstarted and makes a pool
- * thread that takes one late leave it unstarted, and "cancel the running"
+ * cancel), seen by the next participant that looks, which also ends a
+ * group's tasks that wait for a thread unstarted, and "cancel the running"
  * (kill-others, deadline, cancel: by firing the batch handle, which tasks
  * watch).  Either way the coordinator returns only after every task has
  * come back, so no task outlives the call.
@@ -32,58 +38,71 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "exec/cancel.h"
 #include "exec/pool.h"
 
-/* How often a coordinator that may not help looks whether its queued
- * tasks are stuck behind busy threads (a nested exec). */
+/* How often a coordinator that may not help looks whether the thread it
+ * asked for is stuck behind busy threads (a nested exec). */
 #define STUCK_POLL_MS 10
 
 struct batch;
 
+/* A task: on the stack of the participant that runs it, or, for a group,
+ * on the heap while it waits in the group's queue. */
 struct slot {
-	struct al_work work; /* first: the pool hands us this pointer */
 	struct batch *r;
 	struct alloter_task task;
 	size_t id;
 	struct alloter_outcome o;
-	struct alloter_outcome *out; /* where the outcome goes, or NULL */
-	bool queued;                 /* handed to the pool, not taken yet */
-	struct slot *qnext, *qprev;  /* the batch's queued slots, oldest
-	                                first */
-	struct slot *next;  /* on the free list */
-	struct slot *all;   /* every slot, for freeing */
+	struct alloter_outcome *out; /* a group's: where the outcome goes */
+	bool helper;                 /* run by a pool thread */
+	struct slot *next;           /* in the queue or on the free list */
 };
 
 struct batch {
 	pthread_mutex_t lock; /* guards all but the constants below */
 	pthread_cond_t room;  /* a group's go() waits here for the limit */
+	pthread_cond_t wake;  /* the coordinator sleeps here, unless it
+	                         polls */
+	struct al_work work;  /* the pool's thread calls help() with it */
 	const struct alloter_feed *feed;       /* constant */
+	bool (*more)(void *ud);                /* constant: whether next()
+	                                          has a task, when it can
+	                                          tell; NULL: ask it */
 	struct alloter_exec_opts opts;         /* constant */
 	alloter_pool *pool;                    /* constant */
 	alloter_cancel *cancel;                /* constant */
-	int efd;                               /* constant: wakes the
-	                                          coordinator */
-	bool helps;                            /* constant: the coordinator
-	                                          runs tasks */
+	int fds[2];                            /* constant: the handle's,
+	                                          lent by the pool */
+	int efd;                               /* constant: wakes a polling
+	                                          coordinator; -1 if it
+	                                          helps */
 	int64_t wall_minus_mono;               /* constant: to date starts
 	                                          with one clock read */
 	int64_t deadline;                      /* constant: monotonic ns;
 	                                          0 = none */
 	struct alloter_exec_result *res;
-	struct slot *free_list, *all;
-	struct slot *qhead, *qtail;
-	size_t running;   /* slots out: queued or running */
-	size_t withdrawn; /* handed out but never started */
+	struct slot *qhead, *qtail; /* a group's tasks, not started yet */
+	struct slot *free_list;     /* a group's spare slots */
+	size_t queued;    /* in the queue */
+	size_t running;   /* started, not ended */
+	size_t withdrawn; /* handed in or out but never started */
 	size_t seq;       /* a group's next id */
 	unsigned go_waiting;
+	unsigned gone;    /* pool threads that came and left */
 	int err;
-	bool sleeping; /* the coordinator is in poll(): write the efd */
+	bool asking;   /* a pool thread was asked for and has not come */
+	bool alone;    /* the pool has no thread to give at all */
+	bool over;     /* the coordinator waits for the pool's threads to
+	                  leave: ask for none */
+	bool sleeping; /* the coordinator sleeps: wake it */
 	bool poked;    /* else: it must look before it sleeps */
 	bool stopping, ended, waiting, closed;
 	bool watch_wake; /* while waiting: the feed's wake_fd can end it */
@@ -99,8 +118,6 @@ static void stop(struct batch *r, int reason)
 	}
 }
 
-static void run_slot_work(struct al_work *w);
-
 /* Why the batch must stop starting tasks, or 0; with the lock held.  The
  * timer thread fires the handle at the deadline, but a start a hair after
  * it must not slip through before it does. */
@@ -115,24 +132,6 @@ static int stop_reason(struct batch *r)
 	return why;
 }
 
-static struct slot *get_slot(struct batch *r)
-{
-	struct slot *s = r->free_list;
-
-	if (s) {
-		r->free_list = s->next;
-		return s;
-	}
-	s = calloc(1, sizeof *s);
-	if (!s)
-		return NULL;
-	s->r = r;
-	s->work.fn = run_slot_work;
-	s->all = r->all;
-	r->all = s;
-	return s;
-}
-
 /* A task's end (or its withdrawal), told to the feed and counted; with the
  * lock held. */
 static void finish(struct batch *r, struct slot *s)
@@ -141,7 +140,6 @@ static void finish(struct batch *r, struct slot *s)
 
 	if (s->out)
 		*s->out = s->o;
-	r->running--;
 	if (s->o.state == ALLOTER_SUCCEEDED) {
 		r->res->succeeded++;
 	} else if (s->o.state == ALLOTER_NOT_RUN) {
@@ -161,135 +159,10 @@ static void finish(struct batch *r, struct slot *s)
 		if (r->opts.kill_others)
 			alloter_cancel_fire(r->cancel, ALLOTER_CANCEL_FAILURE);
 	}
-	s->next = r->free_list;
-	r->free_list = s;
 	/* An end may make a waiting feed ready (a dependency, a retry). */
 	r->waiting = false;
 	if (r->go_waiting)
 		pthread_cond_signal(&r->room);
-}
-
-/* Ends s unstarted, because the batch stopped while it was queued. */
-static void withdraw(struct batch *r, struct slot *s)
-{
-	s->o = (struct alloter_outcome){.state = ALLOTER_NOT_RUN,
-	                                .reason = r->res->stop_reason};
-	finish(r, s);
-}
-
-static void unqueue(struct batch *r, struct slot *s)
-{
-	if (s->qprev)
-		s->qprev->qnext = s->qnext;
-	else
-		r->qhead = s->qnext;
-	if (s->qnext)
-		s->qnext->qprev = s->qprev;
-	else
-		r->qtail = s->qprev;
-	s->queued = false;
-}
-
-/* Whether s, about to run, still may: the batch may have stopped since
- * it was queued.  Counts it as started, or ends it unstarted; with the
- * lock held. */
-static bool claim(struct batch *r, struct slot *s)
-{
-	int why = stop_reason(r);
-
-	if (why)
-		stop(r, why);
-	if (r->stopping) {
-		withdraw(r, s);
-		return false;
-	}
-	r->res->started++;
-	return true;
-}
-
-/* Hands s to the pool; with the lock held.  A task that cannot be handed
- * to the pool (no thread can be started) ends at once as failed, with the
- * negative errno as its err; fail-fast decides, as for any failure,
- * whether the rest still start. */
-static void submit(struct batch *r, struct slot *s)
-{
-	int err;
-
-	s->queued = true;
-	s->qnext = NULL;
-	s->qprev = r->qtail;
-	if (r->qtail)
-		r->qtail->qnext = s;
-	else
-		r->qhead = s;
-	r->qtail = s;
-	if ((err = al_pool_submit(r->pool, &s->work))) {
-		unqueue(r, s);
-		r->res->started++;
-		s->o.state = ALLOTER_FAILED;
-		s->o.err = err;
-		s->o.start_ns = al_wall_ns();
-		finish(r, s);
-	}
-}
-
-/* Starts tasks until the limit, the feed or a stop says otherwise; with the
- * lock held.  With keep, the first task started is not handed to the pool
- * but left in *keep for the calling thread to run; with fair as well, only
- * while no work waits in the pool's queue. */
-static void start_tasks(struct batch *r, struct slot **keep, bool fair)
-{
-	int limit = r->opts.limit, why = stop_reason(r);
-
-	/* A thread may get here between the handle firing (a deadline, the
-	 * parent) and the coordinator's turn: nothing starts after it. */
-	if (why)
-		stop(r, why);
-
-	while (!r->stopping && !r->ended && !r->waiting && !r->err &&
-	       (limit == 0 || r->running < (size_t)limit)) {
-		struct alloter_task task;
-		size_t id;
-		struct slot *s;
-		int n = r->feed->next(r->feed->ud, &task, &id);
-
-		if (n == ALLOTER_NEXT_WAIT || n == ALLOTER_NEXT_BUSY) {
-			r->waiting = true;
-			r->watch_wake = n == ALLOTER_NEXT_WAIT &&
-			                r->feed->wake_fd >= 0;
-		} else if (n != ALLOTER_NEXT_TASK) {
-			/* The end, or an error of the feed's own. */
-			if (n < 0 && !r->err)
-				r->err = n;
-			r->ended = true;
-		} else if (!(s = get_slot(r))) {
-			r->err = -ENOMEM; /* the task stays unstarted */
-			stop(r, ALLOTER_CANCEL_FAILURE);
-		} else {
-			s->task = task;
-			s->id = id;
-			s->out = NULL;
-			s->o = (struct alloter_outcome){0};
-			r->running++;
-			if (keep && !*keep &&
-			    !(fair && al_pool_queued(r->pool))) {
-				*keep = s;
-				r->res->started++;
-			} else {
-				submit(r, s);
-			}
-		}
-	}
-}
-
-/* Whether the coordinator must look at the batch: nothing runs (it may be
- * over), the feed waits for its wake descriptor, or a stop left tasks in
- * the pool's queue to take back.  With the lock held. */
-static bool coordinator_needed(const struct batch *r)
-{
-	return r->running == 0 ||
-	       (r->waiting && r->watch_wake && !r->stopping) ||
-	       (r->stopping && r->qhead);
 }
 
 /* With the lock held. */
@@ -301,16 +174,122 @@ static void wake_coordinator(struct batch *r)
 	 * flag is cheaper than a system call. */
 	if (!r->sleeping) {
 		r->poked = true;
-		return;
+	} else if (r->efd < 0 || r->over) {
+		pthread_cond_signal(&r->wake);
+	} else {
+		/* The write cannot fail short of counter overflow; see
+		 * cancel.c. */
+		while (write(r->efd, &one, sizeof one) < 0 && errno == EINTR)
+			;
 	}
-	/* The write cannot fail short of counter overflow; see cancel.c. */
-	while (write(r->efd, &one, sizeof one) < 0 && errno == EINTR)
-		;
 }
 
+/* Whether the coordinator must look at the batch: nothing runs (it may be
+ * over), the feed waits for its wake descriptor, or it waits for the
+ * pool's threads to leave.  With the lock held. */
+static bool coordinator_needed(const struct batch *r)
+{
+	return r->running == 0 || r->over ||
+	       (r->waiting && r->watch_wake && !r->stopping);
+}
+
+/* Asks the pool for one more thread if the batch has a task that may
+ * start now and none was asked for yet; with the lock held. */
+static void ask(struct batch *r)
+{
+	int limit = r->opts.limit;
+
+	if (r->asking || r->over || r->alone || r->stopping ||
+	    (limit && r->running >= (size_t)limit))
+		return;
+	if (!r->qhead && (r->ended || r->waiting || r->err ||
+	                  (r->more && !r->more(r->feed->ud))))
+		return;
+	/* Under the batch's lock, which the pool's threads never hold
+	 * while they wait for the pool's. */
+	if (al_pool_ask(r->pool, &r->work) == 0)
+		r->asking = true;
+	else
+		r->alone = true; /* the participants run everything */
+}
+
+/* Ends a group's queued tasks unstarted, after a stop; with the lock
+ * held. */
+static void withdraw_queued(struct batch *r)
+{
+	while (r->qhead) {
+		struct slot *s = r->qhead;
+
+		r->qhead = s->next;
+		r->queued--;
+		s->o = (struct alloter_outcome){.state = ALLOTER_NOT_RUN,
+		                                .reason = r->res->stop_reason};
+		finish(r, s);
+		s->next = r->free_list;
+		r->free_list = s;
+	}
+	r->qtail = NULL;
+}
+
+/* Hands the calling thread the next task to run, in *s, or returns false:
+ * the batch stopped, is at its limit, or has none now.  Counts it as
+ * started.  With the lock held. */
+static bool take(struct batch *r, struct slot *s)
+{
+	struct alloter_task task;
+	size_t id;
+	int n, why = stop_reason(r), limit = r->opts.limit;
+
+	if (why)
+		stop(r, why);
+	if (r->stopping) {
+		withdraw_queued(r);
+		return false;
+	}
+	if (r->qhead) {
+		struct slot *q = r->qhead;
+
+		/* Admitted under the limit when it was queued. */
+		if (!(r->qhead = q->next))
+			r->qtail = NULL;
+		r->queued--;
+		s->task = q->task;
+		s->id = q->id;
+		s->out = q->out;
+		q->next = r->free_list;
+		r->free_list = q;
+	} else {
+		if (r->ended || r->waiting || r->err ||
+		    (limit && r->running >= (size_t)limit))
+			return false;
+		n = r->feed->next(r->feed->ud, &task, &id);
+		if (n == ALLOTER_NEXT_WAIT || n == ALLOTER_NEXT_BUSY) {
+			r->waiting = true;
+			r->watch_wake = n == ALLOTER_NEXT_WAIT &&
+			                r->feed->wake_fd >= 0;
+			return false;
+		}
+		if (n != ALLOTER_NEXT_TASK) {
+			/* The end, or an error of the feed's own. */
+			if (n < 0 && !r->err)
+				r->err = n;
+			r->ended = true;
+			return false;
+		}
+		s->task = task;
+		s->id = id;
+		s->out = NULL;
+	}
+	s->o = (struct alloter_outcome){0};
+	r->running++;
+	r->res->started++;
+	ask(r);
+	return true;
+}
 
 /* A task ended its thread with pthread_exit: the unwinding runs this, on
- * a pool thread, and the task fails; the pool replaces the thread. */
+ * a pool thread, and the task fails; the thread leaves the batch, and the
+ * pool replaces it. */
 static void task_exited(void *arg)
 {
 	struct slot *s = arg;
@@ -320,111 +299,78 @@ static void task_exited(void *arg)
 	s->o.err = -EOWNERDEAD;
 	pthread_mutex_lock(&r->lock);
 	finish(r, s);
-	start_tasks(r, NULL, false);
+	r->running--;
+	if (s->helper)
+		r->gone++;
+	ask(r);
 	if (coordinator_needed(r))
 		wake_coordinator(r);
 	pthread_mutex_unlock(&r->lock);
 }
 
-static void run_task(struct slot *s)
+/* Runs s, taken with take(), and ends it: called with the lock held,
+ * which it releases while the task runs. */
+static void run(struct batch *r, struct slot *s)
 {
 	int64_t t0;
 	int err, why;
 
+	pthread_mutex_unlock(&r->lock);
 	t0 = al_mono_ns();
-	s->o.start_ns = t0 + s->r->wall_minus_mono;
+	s->o.start_ns = t0 + r->wall_minus_mono;
 	pthread_cleanup_push(task_exited, s);
-	err = s->task.fn(s->task.arg, s->r->cancel);
+	err = s->task.fn(s->task.arg, r->cancel);
 	pthread_cleanup_pop(0);
 	s->o.duration_ns = al_mono_ns() - t0;
 	s->o.err = err;
 	if (!err)
 		s->o.state = ALLOTER_SUCCEEDED;
-	else if ((why = alloter_cancel_reason(s->r->cancel))) {
+	else if ((why = alloter_cancel_reason(r->cancel))) {
 		s->o.state = ALLOTER_CANCELLED;
 		s->o.reason = why;
 	} else {
 		s->o.state = ALLOTER_FAILED;
 	}
+	pthread_mutex_lock(&r->lock);
+	finish(r, s);
+	r->running--;
 }
 
-/* Runs s, then the next tasks the feed has, for as long as it has them.
- * A pool thread wakes the coordinator when it must look; the coordinator
- * itself (coord) comes back with the lock held. */
-static void run_chain(struct slot *s, bool coord)
+/* A pool thread in the batch: it runs tasks for as long as the batch has
+ * some for it, then leaves.  So that batches share the pool, it also
+ * leaves after a task when other work waits for a thread, and asks again
+ * behind it. */
+static void help(struct al_work *w)
 {
-	struct batch *r = s->r;
-
-	for (;;) {
-		struct slot *next = NULL;
-
-		run_task(s);
-		pthread_mutex_lock(&r->lock);
-		finish(r, s);
-		start_tasks(r, &next, !coord);
-		if (!next && coord)
-			return;
-		/* Still under the lock: once it is released without a task
-		 * of ours running, the coordinator may end the batch and
-		 * free it, so this thread must not touch it after that. */
-		if (!next && coordinator_needed(r))
-			wake_coordinator(r);
-		pthread_mutex_unlock(&r->lock);
-		if (!next)
-			return;
-		s = next;
-	}
-}
-
-static void run_slot_work(struct al_work *w)
-{
-	struct slot *s = (struct slot *)w;
-	struct batch *r = s->r;
-	bool run;
+	struct batch *r = (struct batch *)((char *)w -
+	                                   offsetof(struct batch, work));
+	struct slot s = {.r = r, .helper = true};
 
 	pthread_mutex_lock(&r->lock);
-	unqueue(r, s);
-	run = claim(r, s);
-	if (!run && coordinator_needed(r))
+	r->asking = false;
+	while (take(r, &s)) {
+		run(r, &s);
+		if (al_pool_queued_beyond(r->pool, r->asking)) {
+			ask(r);
+			break;
+		}
+	}
+	r->gone++;
+	/* Still under the lock: once it is released, the coordinator may
+	 * end the batch and free it, so this thread must not touch it. */
+	if (coordinator_needed(r))
 		wake_coordinator(r);
 	pthread_mutex_unlock(&r->lock);
-	if (run)
-		run_chain(s, false);
 }
 
-/* Takes back the oldest of the batch's tasks that no pool thread has taken
- * yet, to run it on this thread; with only_stuck, only one that no thread
- * can take soon.  Returns it, claimed, or NULL.  With the lock held. */
-static struct slot *take_back(struct batch *r, bool only_stuck)
+/* The calling thread runs the batch's tasks while it has some for it;
+ * with the lock held. */
+static void participate(struct batch *r)
 {
-	for (struct slot *s = r->qhead; s; s = s->qnext) {
-		if (!al_pool_withdraw(r->pool, &s->work, only_stuck)) {
-			if (only_stuck)
-				return NULL;
-			continue; /* a thread has it, and waits for the lock */
-		}
-		unqueue(r, s);
-		if (claim(r, s))
-			return s;
-		return NULL;
-	}
-	return NULL;
-}
+	struct slot s = {.r = r};
 
-/* After a stop: takes back every queued task and ends it unstarted. */
-static void withdraw_queued(struct batch *r)
-{
-	struct slot *s = r->qhead;
-
-	while (s) {
-		struct slot *next = s->qnext;
-
-		if (al_pool_withdraw(r->pool, &s->work, false)) {
-			unqueue(r, s);
-			withdraw(r, s);
-		}
-		s = next;
-	}
+	while (take(r, &s))
+		run(r, &s);
 }
 
 static void take_wakes(struct batch *r)
@@ -435,69 +381,94 @@ static void take_wakes(struct batch *r)
 		;
 }
 
-/* Runs the batch to its end; with the lock held. */
+/* Sleeps in poll() until a participant, the batch's handle or the feed's
+ * wake descriptor has something for a coordinator that does not help;
+ * with the lock held, released while it sleeps. */
+static void poll_wakes(struct batch *r)
+{
+	struct pollfd fds[3];
+	nfds_t n = 0;
+	int wake = -1, timeout, rc;
+
+	r->sleeping = true;
+	fds[n++] = (struct pollfd){.fd = r->efd, .events = POLLIN};
+	if (!r->stopping)
+		fds[n++] = (struct pollfd){.fd = alloter_cancel_fd(r->cancel),
+		                           .events = POLLIN};
+	if (!r->stopping && r->waiting && r->watch_wake) {
+		wake = (int)n;
+		fds[n++] = (struct pollfd){.fd = r->feed->wake_fd,
+		                           .events = POLLIN};
+	}
+	timeout = r->asking ? STUCK_POLL_MS : -1;
+	pthread_mutex_unlock(&r->lock);
+	rc = poll(fds, n, timeout);
+	/* Reset the counter before looking: a thread that bumps it after
+	 * this read makes the next poll return at once. */
+	if (rc > 0 && fds[0].revents)
+		take_wakes(r);
+	pthread_mutex_lock(&r->lock);
+	r->sleeping = false;
+	r->poked = false;
+	if (rc < 0 && errno != EINTR) {
+		r->err = -errno;
+		alloter_cancel_fire(r->cancel, ALLOTER_CANCEL_FAILURE);
+		stop(r, ALLOTER_CANCEL_FAILURE);
+		return;
+	}
+	if (alloter_cancel_reason(r->cancel))
+		stop(r, alloter_cancel_reason(r->cancel));
+	if (wake >= 0 && fds[wake].revents)
+		r->waiting = false;
+}
+
+/* Runs the batch to its end, then waits for the pool's threads to leave
+ * it; with the lock held. */
 static void coordinate(struct batch *r)
 {
-	for (;;) {
-		struct pollfd fds[3];
-		struct slot *mine = NULL;
-		nfds_t n = 0;
-		int wake = -1, timeout, rc;
+	unsigned taken;
 
-		start_tasks(r, r->helps ? &mine : NULL, false);
-		if (r->stopping)
-			withdraw_queued(r);
-		else if (!mine && r->qhead)
-			mine = take_back(r, !r->helps);
-		if (mine) {
-			pthread_mutex_unlock(&r->lock);
-			run_chain(mine, true);
-			continue;
+	for (;;) {
+		if (r->efd < 0) {
+			participate(r);
+		} else {
+			/* A participant asks for the pool's threads, but the
+			 * first must be asked for here; and with the pool at
+			 * its end (nested exec), run the tasks here. */
+			ask(r);
+			if (r->alone || (r->asking && al_pool_stuck(r->pool)))
+				participate(r);
 		}
 		if (r->running == 0 &&
 		    (r->stopping || r->ended ||
 		     (r->waiting && !r->watch_wake)))
 			break; /* a waiting feed with nothing to wake it is
 			          done: nothing running can unblock it */
-
 		/* Poked while it ran a task or a callback: look again.
 		 * Pokes happen under the lock, so none is missed. */
 		if (r->poked) {
 			r->poked = false;
 			continue;
 		}
-		r->sleeping = true;
-		fds[n++] = (struct pollfd){.fd = r->efd, .events = POLLIN};
-		if (!r->stopping)
-			fds[n++] = (struct pollfd){
-				.fd = alloter_cancel_fd(r->cancel),
-				.events = POLLIN};
-		if (!r->stopping && r->waiting && r->watch_wake) {
-			wake = (int)n;
-			fds[n++] = (struct pollfd){.fd = r->feed->wake_fd,
-			                           .events = POLLIN};
-		}
-		timeout = r->qhead && !r->helps ? STUCK_POLL_MS : -1;
-		pthread_mutex_unlock(&r->lock);
-		rc = poll(fds, n, timeout);
-		/* Reset the counter before looking: a thread that bumps it
-		 * after this read makes the next poll return at once. */
-		if (rc > 0 && fds[0].revents)
-			take_wakes(r);
-		pthread_mutex_lock(&r->lock);
-		r->sleeping = false;
-		r->poked = false;
-		if (rc < 0 && errno != EINTR) {
-			r->err = -errno;
-			alloter_cancel_fire(r->cancel, ALLOTER_CANCEL_FAILURE);
-			stop(r, ALLOTER_CANCEL_FAILURE);
+		if (r->efd >= 0) {
+			poll_wakes(r);
 			continue;
 		}
-		if (alloter_cancel_reason(r->cancel))
-			stop(r, alloter_cancel_reason(r->cancel));
-		if (wake >= 0 && fds[wake].revents)
-			r->waiting = false;
+		r->sleeping = true;
+		pthread_cond_wait(&r->wake, &r->lock);
+		r->sleeping = r->poked = false;
 	}
+	/* No thread comes any more once the request is taken back; those
+	 * that came leave at once, finding nothing to take. */
+	r->over = true;
+	taken = al_pool_unask(r->pool, &r->work);
+	r->asking = false;
+	while (r->gone < taken) {
+		r->sleeping = true;
+		pthread_cond_wait(&r->wake, &r->lock);
+		r->sleeping = false;
+	}
+	r->over = false;
 }
 
 static int check_opts(const struct alloter_exec_opts *opts)
@@ -508,16 +479,17 @@ static int check_opts(const struct alloter_exec_opts *opts)
 /* Sets up a batch; the deadline counts from here.  Returns 0 or a
  * negative errno value. */
 static int batch_init(struct batch *r, alloter_pool *pool,
-                      const struct alloter_feed *feed,
+                      const struct alloter_feed *feed, bool (*more)(void *),
                       const struct alloter_exec_opts *opts,
                       struct alloter_exec_result *res)
 {
 	pthread_mutexattr_t ma;
 	int err;
 
-	*r = (struct batch){.feed = feed, .opts = *opts, .pool = pool,
-	                    .res = res, .helps = feed->wake_fd < 0,
+	*r = (struct batch){.feed = feed, .more = more, .opts = *opts,
+	                    .pool = pool, .res = res, .efd = -1,
 	                    .wall_minus_mono = al_wall_ns() - al_mono_ns()};
+	r->work.fn = help;
 	*res = (struct alloter_exec_result)ALLOTER_EXEC_RESULT_INIT;
 	/* The lock is held briefly but often, by threads that end tasks at
 	 * once: spinning a little before sleeping saves a futex round trip
@@ -532,22 +504,34 @@ static int batch_init(struct batch *r, alloter_pool *pool,
 		err = -err;
 		goto out_lock;
 	}
-	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (r->efd < 0) {
-		err = -errno;
-		goto out_cond;
+	if ((err = pthread_cond_init(&r->wake, NULL))) {
+		err = -err;
+		goto out_room;
 	}
-	if ((err = alloter_cancel_new_timeout(&r->cancel, opts->parent,
-	                                      opts->timeout_ms)))
+	/* Only a coordinator that watches a wake descriptor polls. */
+	if (feed->wake_fd >= 0 &&
+	    (r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		err = -errno;
+		goto out_wake;
+	}
+	if ((err = al_pool_take_fds(pool, r->fds)))
 		goto out_efd;
+	if ((err = al_cancel_new_on(&r->cancel, opts->parent, opts->timeout_ms,
+	                            r->fds)))
+		goto out_fds;
 	if (opts->timeout_ms > 0 &&
 	    (r->deadline = al_deadline_ns(opts->timeout_ms)) == INT64_MAX)
 		r->deadline = 0; /* never */
 	return 0;
 
+out_fds:
+	al_pool_give_fds(pool, r->fds);
 out_efd:
-	close(r->efd);
-out_cond:
+	if (r->efd >= 0)
+		close(r->efd);
+out_wake:
+	pthread_cond_destroy(&r->wake);
+out_room:
 	pthread_cond_destroy(&r->room);
 out_lock:
 	pthread_mutex_destroy(&r->lock);
@@ -562,21 +546,24 @@ static int batch_end(struct batch *r)
 
 	res->ok = !r->err && res->failed == 0 && res->cancelled == 0 &&
 	          r->withdrawn == 0 && !r->stopping && r->ended;
-	alloter_cancel_free(r->cancel);
-	while (r->all) {
-		struct slot *s = r->all;
-		r->all = s->all;
+	al_cancel_release(r->cancel, r->fds);
+	al_pool_give_fds(r->pool, r->fds);
+	while (r->free_list) {
+		struct slot *s = r->free_list;
+		r->free_list = s->next;
 		free(s);
 	}
-	close(r->efd);
+	if (r->efd >= 0)
+		close(r->efd);
+	pthread_cond_destroy(&r->wake);
 	pthread_cond_destroy(&r->room);
 	pthread_mutex_destroy(&r->lock);
 	return r->err;
 }
 
-int alloter_exec_feed(alloter_pool *pool, const struct alloter_feed *feed,
-                      const struct alloter_exec_opts *opts,
-                      struct alloter_exec_result *res)
+static int run_feed(alloter_pool *pool, const struct alloter_feed *feed,
+                    bool (*more)(void *), const struct alloter_exec_opts *opts,
+                    struct alloter_exec_result *res)
 {
 	static const struct alloter_exec_opts defaults = ALLOTER_EXEC_OPTS_INIT;
 	struct alloter_exec_result scratch;
@@ -590,12 +577,19 @@ int alloter_exec_feed(alloter_pool *pool, const struct alloter_feed *feed,
 		opts = &defaults;
 	if (!pool || !feed || !feed->next || !feed->done || check_opts(opts))
 		return -EINVAL;
-	if ((err = batch_init(&r, pool, feed, opts, res)))
+	if ((err = batch_init(&r, pool, feed, more, opts, res)))
 		return err;
 	pthread_mutex_lock(&r.lock);
 	coordinate(&r);
 	pthread_mutex_unlock(&r.lock);
 	return batch_end(&r);
+}
+
+int alloter_exec_feed(alloter_pool *pool, const struct alloter_feed *feed,
+                      const struct alloter_exec_opts *opts,
+                      struct alloter_exec_result *res)
+{
+	return run_feed(pool, feed, NULL, opts, res);
 }
 
 /* The array form is a feed over the array. */
@@ -616,6 +610,14 @@ static int array_next(void *ud, struct alloter_task *task, size_t *id)
 	return ALLOTER_NEXT_TASK;
 }
 
+/* So that the last task handed out asks the pool for no thread. */
+static bool array_more(void *ud)
+{
+	struct array_feed *a = ud;
+
+	return a->next < a->n;
+}
+
 static int array_done(void *ud, size_t id, const struct alloter_outcome *o)
 {
 	struct array_feed *a = ud;
@@ -633,6 +635,7 @@ int alloter_exec(alloter_pool *pool, const struct alloter_task *tasks, size_t n,
 	struct array_feed a = {.tasks = tasks, .n = n, .outcomes = outcomes};
 	struct alloter_feed feed = {
 		.next = array_next, .done = array_done, .wake_fd = -1, .ud = &a};
+	struct alloter_exec_result scratch;
 	int err;
 
 	if (n && !tasks)
@@ -646,18 +649,23 @@ int alloter_exec(alloter_pool *pool, const struct alloter_task *tasks, size_t n,
 				.first_failed = SIZE_MAX, .ok = true};
 		return 0;
 	}
-	err = alloter_exec_feed(pool, &feed, opts, res);
+	if (!res)
+		res = &scratch;
+	err = run_feed(pool, &feed, array_more, opts, res);
 	/* Every task handed out ran and succeeded, and the array is done
 	 * even if a late stop kept next() from saying so. */
-	if (res && !err && res->succeeded == n)
+	if (!err && res->succeeded == n)
 		res->ok = true;
+	/* The tasks a stop kept from being handed out say why. */
+	for (size_t i = a.next; outcomes && i < n; i++)
+		outcomes[i].reason = res->stop_reason;
 	return err;
 }
 
 /* ------------------------------------------------------------------------
- * The group: a batch whose tasks come from go() calls.  Its feed never
- * offers a task: go() starts them itself, under the lock, as start_tasks
- * would; wait() closes the feed and coordinates what is left.
+ * The group: a batch whose tasks come from go() calls into its queue,
+ * where participants take them; its feed never offers one.  wait() closes
+ * the feed and coordinates what is left.
  */
 struct alloter_group {
 	struct batch r;
@@ -695,7 +703,7 @@ int alloter_group_new(alloter_group **out, alloter_pool *pool,
 		return -ENOMEM;
 	g->feed = (struct alloter_feed){.next = group_next, .done = group_done,
 	                                .wake_fd = -1, .ud = g};
-	if ((err = batch_init(&g->r, pool, &g->feed, opts, &g->res))) {
+	if ((err = batch_init(&g->r, pool, &g->feed, NULL, opts, &g->res))) {
 		free(g);
 		return err;
 	}
@@ -707,7 +715,7 @@ static int group_go(alloter_group *g, alloter_fn fn, void *arg,
                     struct alloter_outcome *out, bool block)
 {
 	struct batch *r = &g->r;
-	struct slot *s;
+	struct slot *s, mine = {.r = r};
 	int err = 0;
 
 	if (!fn)
@@ -726,35 +734,40 @@ static int group_go(alloter_group *g, alloter_fn fn, void *arg,
 			err = -ECANCELED;
 			goto out;
 		}
-		if (r->opts.limit == 0 || r->running < (size_t)r->opts.limit)
+		if (r->opts.limit == 0 ||
+		    r->running + r->queued < (size_t)r->opts.limit)
 			break;
 		if (!block) {
 			err = -EAGAIN;
 			goto out;
 		}
-		/* Full: help with a task of ours that no thread took, so
-		 * that go() from a task on a busy pool still progresses. */
-		if ((s = take_back(r, false))) {
-			pthread_mutex_unlock(&r->lock);
-			run_chain(s, true);
+		/* Full: run a task of ours that no thread took yet, so that
+		 * go() from a task on a busy pool still progresses. */
+		if (r->qhead && take(r, &mine)) {
+			run(r, &mine);
 			continue;
 		}
 		r->go_waiting++;
 		pthread_cond_wait(&r->room, &r->lock);
 		r->go_waiting--;
 	}
-	if (!(s = get_slot(r))) {
+	if ((s = r->free_list)) {
+		r->free_list = s->next;
+	} else if (!(s = malloc(sizeof *s))) {
 		err = -ENOMEM;
 		goto out;
 	}
-	s->task = (struct alloter_task){fn, arg};
-	s->id = r->seq++;
-	s->o = (struct alloter_outcome){0};
-	s->out = out;
+	*s = (struct slot){.r = r, .task = {fn, arg}, .id = r->seq++,
+	                   .out = out};
 	if (out)
 		*out = s->o;
-	r->running++;
-	submit(r, s);
+	if (r->qtail)
+		r->qtail->next = s;
+	else
+		r->qhead = s;
+	r->qtail = s;
+	r->queued++;
+	ask(r);
 out:
 	pthread_mutex_unlock(&r->lock);
 	return err;

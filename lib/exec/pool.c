@@ -1,9 +1,12 @@
 /*
- * pool.c - worker threads on a mutex and condition-variable queue.  Threads
- * start lazily, when work arrives and none is idle, and then stay for the
- * next batch, so a long-lived program can keep one pool and pay for thread
- * creation once.  Every thread is made with the signal mask that the thread
- * calling alloter_pool_new had then, and the stack size the pool was given.
+ * pool.c - worker threads on a mutex and condition-variable queue of
+ * batches that asked for a thread.  Threads start lazily, when a batch asks
+ * and none is idle, and then stay for the next batch, so a long-lived
+ * program can keep one pool and pay for thread creation once.  Every thread
+ * is made with the signal mask that the thread calling alloter_pool_new had
+ * then, and the stack size the pool was given.  The pool also keeps spare
+ * eventfd pairs for the batches' cancellation handles, so that a batch
+ * costs no descriptor system call unless it is cancelled.
  */
 #include <errno.h>
 #include <limits.h>
@@ -11,8 +14,14 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "exec/pool.h"
+
+/* Spare eventfd pairs kept: as many as batches that commonly run at once
+ * on one pool; more are closed when given back. */
+#define SPARE_FDS 16
 
 struct alloter_pool {
 	pthread_mutex_t lock;
@@ -21,9 +30,11 @@ struct alloter_pool {
 	pthread_t *ids;         /* every thread started, to join at the end */
 	unsigned max, threads, live, idle, ids_cap;
 	atomic_uint pending;    /* queued work; written under the lock, read
-	                           without it by al_pool_queued */
+	                           without it by al_pool_queued_beyond */
 	bool stopping;
 	pthread_attr_t attr;
+	int spare[SPARE_FDS][2];
+	unsigned spares;
 };
 
 static int grow(alloter_pool *p);
@@ -39,6 +50,22 @@ static void worker_gone(void *arg)
 	if (p->pending > p->idle && !p->stopping)
 		grow(p);
 	pthread_mutex_unlock(&p->lock);
+}
+
+static void unlink_work(alloter_pool *p, struct al_work *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		p->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		p->tail = w->prev;
+	w->next = w->prev = NULL;
+	w->queued = false;
+	atomic_store_explicit(&p->pending, p->pending - 1,
+	                      memory_order_relaxed);
 }
 
 static void *worker(void *arg)
@@ -57,12 +84,8 @@ static void *worker(void *arg)
 		if (!p->head)
 			break;
 		w = p->head;
-		p->head = w->next;
-		if (p->head)
-			p->head->prev = NULL;
-		else
-			p->tail = NULL;
-		p->pending--;
+		unlink_work(p, w);
+		w->taken++;
 		pthread_mutex_unlock(&p->lock);
 		pthread_cleanup_push(worker_gone, p);
 		w->fn(w);
@@ -120,6 +143,12 @@ int alloter_pool_new(alloter_pool **out, unsigned max_threads)
 	return alloter_pool_new_opts(out, &opts);
 }
 
+static void close_pair(const int fds[2])
+{
+	close(fds[0]);
+	close(fds[1]);
+}
+
 void alloter_pool_free(alloter_pool *p)
 {
 	if (!p)
@@ -132,6 +161,8 @@ void alloter_pool_free(alloter_pool *p)
 	 * is still running, not even on its way out. */
 	for (unsigned i = 0; i < p->threads; i++)
 		pthread_join(p->ids[i], NULL);
+	while (p->spares)
+		close_pair(p->spare[--p->spares]);
 	free(p->ids);
 	pthread_cond_destroy(&p->work);
 	pthread_mutex_destroy(&p->lock);
@@ -162,68 +193,103 @@ static int grow(alloter_pool *p)
 	return err;
 }
 
-static void unlink_work(alloter_pool *p, struct al_work *w)
-{
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		p->head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		p->tail = w->prev;
-	p->pending--;
-}
-
-int al_pool_submit(alloter_pool *p, struct al_work *w)
+int al_pool_ask(alloter_pool *p, struct al_work *w)
 {
 	int err = 0;
 
-	w->next = NULL;
 	pthread_mutex_lock(&p->lock);
+	if (w->queued)
+		goto out;
+	w->next = NULL;
 	w->prev = p->tail;
 	if (p->tail)
 		p->tail->next = w;
 	else
 		p->head = w;
 	p->tail = w;
-	p->pending++;
+	w->queued = true;
+	atomic_store_explicit(&p->pending, p->pending + 1,
+	                      memory_order_relaxed);
 	if (p->pending > p->idle && (p->max == 0 || p->live < p->max)) {
 		err = grow(p);
-		if (err && p->live > 0) {
-			/* Out of threads: the work waits for a busy one. */
-			err = 0;
-		} else if (err) {
-			/* With no thread, nothing else can be queued. */
-			unlink_work(p, w);
-		}
+		if (err && p->live > 0)
+			err = 0; /* out of threads: it waits for a busy one */
+		else if (err)
+			unlink_work(p, w); /* no thread will ever take it */
 	}
-	if (err == 0)
+	/* Only an idle thread needs the futex wake; a busy one looks at
+	 * the queue before it sleeps. */
+	if (!err && p->idle)
 		pthread_cond_signal(&p->work);
+out:
 	pthread_mutex_unlock(&p->lock);
 	return -err;
 }
 
-bool al_pool_withdraw(alloter_pool *p, struct al_work *w, bool only_stuck)
+unsigned al_pool_unask(alloter_pool *p, struct al_work *w)
 {
-	bool queued;
+	unsigned taken;
 
 	pthread_mutex_lock(&p->lock);
-	/* Queued: it is in the list, whose ends are known. */
-	queued = w->prev || p->head == w;
-	if (queued && only_stuck)
-		queued = p->idle < p->pending && p->max && p->live >= p->max;
-	if (queued) {
+	if (w->queued)
 		unlink_work(p, w);
-		w->next = w->prev = NULL;
-	}
+	taken = w->taken;
 	pthread_mutex_unlock(&p->lock);
-	return queued;
+	return taken;
 }
 
-/* A hint, asked once per task a thread keeps: no lock, so that the
- * threads of a busy batch do not meet on the pool's lock as well. */
-bool al_pool_queued(alloter_pool *p)
+bool al_pool_stuck(alloter_pool *p)
 {
-	return atomic_load_explicit(&p->pending, memory_order_relaxed) != 0;
+	bool stuck;
+
+	pthread_mutex_lock(&p->lock);
+	stuck = p->idle < p->pending && p->max && p->live >= p->max;
+	pthread_mutex_unlock(&p->lock);
+	return stuck;
+}
+
+/* A hint, asked once per task a pool thread runs: no lock, so that the
+ * threads of a busy batch do not meet on the pool's lock as well. */
+bool al_pool_queued_beyond(alloter_pool *p, unsigned mine)
+{
+	return atomic_load_explicit(&p->pending, memory_order_relaxed) > mine;
+}
+
+int al_pool_take_fds(alloter_pool *p, int fds[2])
+{
+	bool spare;
+
+	pthread_mutex_lock(&p->lock);
+	if ((spare = p->spares > 0)) {
+		p->spares--;
+		fds[0] = p->spare[p->spares][0];
+		fds[1] = p->spare[p->spares][1];
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (spare)
+		return 0;
+	if ((fds[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		return -errno;
+	if ((fds[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		int err = -errno;
+
+		close(fds[0]);
+		return err;
+	}
+	return 0;
+}
+
+void al_pool_give_fds(alloter_pool *p, const int fds[2])
+{
+	bool kept;
+
+	pthread_mutex_lock(&p->lock);
+	if ((kept = p->spares < SPARE_FDS)) {
+		p->spare[p->spares][0] = fds[0];
+		p->spare[p->spares][1] = fds[1];
+		p->spares++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!kept)
+		close_pair(fds);
 }

@@ -408,6 +408,9 @@ static void test_states(alloter_pool *pool)
 		t[i] = (struct alloter_task){napper, (void *)(intptr_t)1};
 	alloter_exec(pool, t, 4, &opts, o, &res);
 	ok(res.ok, "res.ok says a batch succeeded");
+	ok(o[0].state == ALLOTER_SUCCEEDED && o[3].state == ALLOTER_SUCCEEDED,
+	   "a batch after one whose handle fired gets a handle that has "
+	   "not (its descriptors are reused, read back to 0)");
 	res.ok = false;
 	ok(alloter_exec(pool, t, 0, &opts, o, &res) == 0 && res.ok,
 	   "an empty batch succeeds");
