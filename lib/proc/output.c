@@ -891,7 +891,8 @@ static int queue_tagged(struct al_sink *s, const char *a, size_t na,
 		return 0;
 	for (int p = 0; p < 2 && s->prefix; p++)
 		for (const char *d = part[p], *end = d + plen[p];
-		     (d = memchr(d, '\n', (size_t)(end - d))); d++)
+		     plen[p] && (d = memchr(d, '\n', (size_t)(end - d)));
+		     d++)
 			lines++;
 	it = item_new(s->o, ITEM_BYTES,
 	              len + (s->prefix ? lines * s->prefix_len : 0));
