@@ -4,8 +4,9 @@
  * most P of them alive with posix_spawn and waitpid, and does nothing else:
  * no output handling, no threads, no bookkeeping beyond a table of pids.
  *
- * Usage: floor [-P N] [-d] [-t SECONDS] [-k] [-T]
- *   -P N   at most N children at once (default 1)
+ * Usage: floor [-P N] [-d] [-t SECONDS] [-k] [-T] [-B]
+ *   -P N   at most N children at once (default 1); 0: no limit (not with -t,
+ *          -k or -T)
  *   -d     direct exec: split each line on blanks and posix_spawnp the words,
  *          instead of running "/bin/sh -c LINE"
  *   -t S   at S seconds after the start, SIGKILL every running child's
@@ -16,6 +17,10 @@
  *          child (not with -t or -k).  posix_spawn returns only once the
  *          child has exec'd, so one thread spawns one child at a time; P
  *          threads overlap those waits the way a threaded runner does.
+ *   -B     an empty line is a barrier: every child started before it ends
+ *          before the next line is read.  A graph of tasks in levels, each
+ *          level needing the one before, runs correctly as its levels in
+ *          order, one barrier between two (not with -T).
  *
  * Each child gets standard input from /dev/null (so it cannot eat the command
  * list), its own process group (so the whole tree can be killed), and
@@ -41,7 +46,7 @@
 
 extern char **environ;
 
-static pid_t *slots;  /* running children; 0 marks a free slot */
+static pid_t *slots;  /* running children, for -t and -k; 0: a free slot */
 static long nslots;
 static long running;
 
@@ -53,7 +58,7 @@ static _Noreturn void die(const char *what, int err)
 
 static _Noreturn void usage(void)
 {
-	fputs("usage: floor [-P N] [-d] [-t SECONDS] [-k] [-T] < COMMANDS\n",
+	fputs("usage: floor [-P N] [-d] [-t SECONDS] [-k] [-T] [-B] < COMMANDS\n",
 	      stderr);
 	exit(2);
 }
@@ -109,23 +114,28 @@ static bool spawn(char *line, bool direct, const posix_spawnattr_t *attr,
 		fprintf(stderr, "floor: %s: %s\n", argv[0], strerror(err));
 		return false;
 	}
+	running++;
 	for (long i = 0; i < nslots; i++) {
 		if (slots[i] == 0) {
 			slots[i] = pid;
-			running++;
 			return true;
 		}
 	}
-	die("slot table", EOVERFLOW); /* unreachable: running < nslots */
+	/* Without -t and -k there is no table: nothing needs the pids, and a
+	 * search of thousands of slots per spawn would be more than the
+	 * least a runner must do. */
+	if (nslots > 0)
+		die("slot table", EOVERFLOW); /* unreachable: running < nslots */
+	return true;
 }
 
 /* Records that pid ended with status; returns true if it failed. */
 static bool reaped(pid_t pid, int status)
 {
+	running--;
 	for (long i = 0; i < nslots; i++) {
 		if (slots[i] == pid) {
 			slots[i] = 0;
-			running--;
 			break;
 		}
 	}
@@ -252,17 +262,18 @@ static pid_t wait_one(int *status, double deadline, const sigset_t *chld)
 int main(int argc, char **argv)
 {
 	long par = 1;
-	bool direct = false, kill_on_fail = false, threads = false;
+	bool direct = false, kill_on_fail = false, threads = false,
+	     barriers = false;
 	double timeout = 0;
 	int opt, err;
 	char *end;
 
-	while ((opt = getopt(argc, argv, "P:dt:kT")) != -1) {
+	while ((opt = getopt(argc, argv, "P:dt:kTB")) != -1) {
 		switch (opt) {
 		case 'P':
 			errno = 0;
 			par = strtol(optarg, &end, 10);
-			if (errno || *end || par < 1 || par > 65536)
+			if (errno || *end || par < 0 || par > 65536)
 				usage();
 			break;
 		case 'd':
@@ -280,18 +291,24 @@ int main(int argc, char **argv)
 		case 'T':
 			threads = true;
 			break;
+		case 'B':
+			barriers = true;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (optind != argc || (threads && (timeout > 0 || kill_on_fail)))
+	if (optind != argc || (threads && (timeout > 0 || kill_on_fail || barriers)) ||
+	    (par == 0 && (timeout > 0 || kill_on_fail || threads)))
 		usage();
 
 	double deadline = timeout > 0 ? now() + timeout : 0;
-	nslots = par;
-	slots = calloc((size_t)par, sizeof *slots);
-	if (!slots)
-		die("calloc", errno);
+	if (timeout > 0 || kill_on_fail) {
+		nslots = par;
+		slots = calloc((size_t)par, sizeof *slots);
+		if (!slots)
+			die("calloc", errno);
+	}
 
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;
@@ -337,9 +354,9 @@ int main(int argc, char **argv)
 
 	char *line = NULL;
 	size_t cap = 0;
-	bool eof = false, stop = false, failed = false;
+	bool eof = false, stop = false, failed = false, barrier = false;
 	for (;;) {
-		while (!eof && !stop && running < par) {
+		while (!eof && !stop && !barrier && (par == 0 || running < par)) {
 			ssize_t len = getline(&line, &cap, stdin);
 			if (len < 0) {
 				if (ferror(stdin))
@@ -349,6 +366,8 @@ int main(int argc, char **argv)
 			}
 			if (len > 0 && line[len - 1] == '\n')
 				line[--len] = '\0';
+			if (len == 0 && barriers)
+				barrier = true;
 			if (len > 0 && !spawn(line, direct, &attr, &fa)) {
 				failed = true;
 				if (kill_on_fail) {
@@ -357,8 +376,13 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		if (running == 0)
+		if (running == 0) {
+			if (barrier && !stop) {
+				barrier = false;
+				continue;
+			}
 			break;
+		}
 		int status;
 		pid_t pid = wait_one(&status, stop ? 0 : deadline, &chld);
 		if (pid == 0) {
