@@ -538,14 +538,11 @@ out_lock:
 	return err;
 }
 
-/* Ends a batch after coordinate(): the summary, then the resources.
- * Returns the batch's error. */
+/* Releases a batch's resources after coordinate(); returns the batch's
+ * error.  Whether it went well is the caller's to say: a feed and a group
+ * count their ends differently. */
 static int batch_end(struct batch *r)
 {
-	struct alloter_exec_result *res = r->res;
-
-	res->ok = !r->err && res->failed == 0 && res->cancelled == 0 &&
-	          r->withdrawn == 0 && !r->stopping && r->ended;
 	al_cancel_release(r->cancel, r->fds);
 	al_pool_give_fds(r->pool, r->fds);
 	while (r->free_list) {
@@ -581,6 +578,8 @@ static int run_feed(alloter_pool *pool, const struct alloter_feed *feed,
 		return err;
 	pthread_mutex_lock(&r.lock);
 	coordinate(&r);
+	res->ok = !r.err && res->failed == 0 && res->cancelled == 0 &&
+	          r.withdrawn == 0 && !r.stopping && r.ended;
 	pthread_mutex_unlock(&r.lock);
 	return batch_end(&r);
 }
