@@ -16,7 +16,7 @@
 #include "remote.h"
 #include "results.h"
 
-/* The tag "where:name" of an attempt that runs elsewhere. */
+/* The tag "where:name" of an attempt that runs elsewhere, in a->tag. */
 static int where_tag(struct attempt *a, const char *where)
 {
 	if (asprintf(&a->tag, "%s:%s", where,
@@ -24,8 +24,17 @@ static int where_tag(struct attempt *a, const char *where)
 		a->tag = NULL;
 		return -ENOMEM;
 	}
-	a->proc.tag = a->tag;
 	return 0;
+}
+
+/* The tag of a step whose node Slurm chose: its prolog has said which by
+ * the time the task's first output is read. */
+static const char *slurm_late_tag(void *arg)
+{
+	struct attempt *a = arg;
+	const char *node = slurm_step_node(&a->step);
+
+	return node && !where_tag(a, node) ? a->tag : NULL;
 }
 
 /* The ssh side: the wrapper on ssh's command line, the command and its
@@ -42,6 +51,7 @@ static int set_up_remote(const struct run *r, struct attempt *a)
 	                            j->index, a->slot, j->name, &a->proc.stdin_len);
 	if (!a->rargv || !a->payload || where_tag(a, a->host->name))
 		return -ENOMEM;
+	a->proc.tag = a->tag;
 	a->proc.argv = a->rargv;
 	a->proc.stdin_hold = true;
 	a->proc.stdin_data = a->payload;
@@ -50,9 +60,12 @@ static int set_up_remote(const struct run *r, struct attempt *a)
 }
 
 /* srun, which takes the environment along to the task; the tag names the
- * node when the allocation has one, known before Slurm places the step. */
+ * node: the allocation's one, known before Slurm places the step, or the
+ * one Slurm chose, once it has. */
 static int set_up_slurm(const struct run *r, struct attempt *a)
 {
+	int err;
+
 	const struct job *j = a->job;
 
 	a->rargv = slurm_argv(r->slurm, r->slurm_top, j->slurm, j->name,
@@ -62,7 +75,17 @@ static int set_up_slurm(const struct run *r, struct attempt *a)
 	if (!a->rargv)
 		return -ENOMEM;
 	a->proc.argv = a->rargv;
-	return r->slurm->node[0] ? where_tag(a, r->slurm->node) : 0;
+	if (!r->set.tag)
+		return 0;
+	if (!r->slurm->node[0]) {
+		a->proc.late_tag = slurm_late_tag;
+		a->proc.late_tag_arg = a;
+		return 0;
+	}
+	if ((err = where_tag(a, r->slurm->node)))
+		return err;
+	a->proc.tag = a->tag;
+	return 0;
 }
 
 /* The job's environment and extra, srun's entry (ALLOTER_TASK_SLOT and

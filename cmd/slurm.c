@@ -381,6 +381,18 @@ static void first_line(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
+const char *slurm_step_node(struct slurm_step *st)
+{
+	char line[512];
+
+	if (!st->ids)
+		return NULL;
+	first_line(st->ids, line, sizeof line);
+	if (sscanf(line, "%*s %*s %127s", st->node) != 1)
+		return NULL;
+	return st->node;
+}
+
 /* The value of KEY= in scontrol -o's one line, into out. */
 static void field(const char *line, const char *key, char *out, size_t len)
 {

@@ -45,6 +45,9 @@ char **slurm_argv(const struct slurm *s, const struct alloter_slurm_request *top
 /* Makes st's ids file; its NAME=value for srun's environment goes to
  * *env (malloc'd).  Returns 0 or a negative errno value. */
 int slurm_step_init(const struct slurm *s, struct slurm_step *st, char **env);
+/* The node srun's prolog says the step runs on, or NULL while it has not
+ * said (the string is st's). */
+const char *slurm_step_node(struct slurm_step *st);
 /* Once srun (argv, from slurm_argv) has ended with res: reads what the
  * prolog wrote, cancels through Slurm what alloter stopped, and asks how
  * a failure ended, or why srun could not start it. */

@@ -482,6 +482,13 @@ struct alloter_proc {
 	const char *name;         /* ALLOTER_TASK_NAME, and the tag unless
 	                             tag is set */
 	const char *tag;          /* the output's tag; NULL: name */
+	/* For a task whose place is known only once it runs (a Slurm step's
+	 * node): called once, on the calling thread, when the task's first
+	 * output (or its end) is read and before any of it is tagged; the
+	 * string it returns (alive until the run returns) is the tag from
+	 * then on, NULL keeps tag.  NULL: tag is the tag. */
+	const char *(*late_tag)(void *late_tag_arg);
+	void *late_tag_arg;
 	int copy_fd[2];           /* stdout ([0]) and stderr ([1]) are also
 	                             written here as they come (kept open by
 	                             the caller); 0: no copy.  Raw output is

@@ -77,6 +77,13 @@ no_marker_left() {
 	[ "$output" = "localhost:1	a" ]
 }
 
+@test "outside an allocation the tag names the node Slurm chose, on every line" {
+	run -0 alloter --slurm --tag -q 'echo a; echo b >&2' 'echo c'
+	[ "$(printf '%s\n' "$output" | sort | tr '\t\n' '|;')" = "localhost:1|a;localhost:1|b;localhost:2|c;" ]
+	run -0 alloter --slurm --tag -o line -q --tagstring 'x{}' echo ::: a
+	[ "$output" = "localhost:xa	a" ]
+}
+
 @test "output is byte-exact through srun in group and line mode" {
 	printf 'one\ntwo\n\tthree  ' >"$T/want"
 	for mode in group line; do

@@ -1,4 +1,4 @@
-# tests/slurm.bash - a private one-node Slurm cluster for the Slurm suites.
+# tests/slurm.bash - a private Slurm cluster for the Slurm suites.
 # Load it after helpers (`load helpers; load slurm`), call slurm_start from
 # setup_file and slurm_stop from teardown_file.
 #
@@ -8,7 +8,10 @@
 # own in a temporary folder, free ports, one node named localhost with the
 # machine's CPUs and memory (memory a consumable, 100 MiB a CPU by
 # default), task/cgroup where it can limit memory, and no accounting.
-# It waits until sinfo shows the node idle.  It exports:
+# With SLURM_NODES=N (N > 1) there are N nodes, n1 ... nN, each a slurmd
+# of its own on this machine with its own port, spool and log, each with
+# the machine's CPUs and an Nth of its memory.
+# It waits until sinfo shows the nodes idle.  It exports:
 #   $SLURM_CONF   the generated slurm.conf, which srun, sinfo, scancel read
 #   $SLURM_DIR    the folder (in /tmp) holding it, the state, the spool
 #                 and the logs; slurm_stop removes it
@@ -27,15 +30,17 @@ _slurm_fail() {
 	return 0
 }
 
-# _slurm_free_ports : prints two TCP ports free on 127.0.0.1 right now.
+# _slurm_free_ports N : prints N consecutive TCP ports free on 127.0.0.1
+# right now.
 _slurm_free_ports() {
-	python3 - <<'EOF'
+	python3 - "$1" <<'EOF'
 import random, socket, sys
+n = int(sys.argv[1])
 for _ in range(200):
     port = random.randint(20000, 60000)
     socks = []
     try:
-        for p in (port, port + 1):
+        for p in range(port, port + n):
             s = socket.socket()
             socks.append(s)
             s.bind(("127.0.0.1", p))
@@ -44,13 +49,13 @@ for _ in range(200):
     finally:
         for s in socks:
             s.close()
-    print(port, port + 1)
+    print(*range(port, port + n))
     sys.exit(0)
 sys.exit("no free port found")
 EOF
 }
 
-# _slurm_wait_idle SECONDS : waits until the node is idle.
+# _slurm_wait_idle SECONDS : waits until every node is idle.
 _slurm_wait_idle() {
 	local i
 	for i in $(seq $(($1 * 10))); do
@@ -61,7 +66,7 @@ _slurm_wait_idle() {
 }
 
 slurm_start() {
-	local d a ports mem task=task/none
+	local d a ports mem task=task/none nodes=${SLURM_NODES:-1} i node names
 	SLURM_SKIP=
 	export SLURM_SKIP
 	for a in munged slurmctld slurmd srun sinfo scancel scontrol python3; do
@@ -90,14 +95,14 @@ slurm_start() {
 		_slurm_fail "munged did not start: $(tail -n 3 "$d/munge/munged.log" 2>/dev/null)"
 		return 0
 	fi
-	if ! ports=$(_slurm_free_ports 2>&1); then
+	if ! ports=$(_slurm_free_ports $((nodes + 1)) 2>&1); then
 		_slurm_fail "$ports"
 		slurm_stop
 		return 0
 	fi
 	SLURM_CPUS=$(nproc)
 	# The node's memory in MiB, so that a task's --mem can be granted.
-	mem=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
+	mem=$(awk -v n="$nodes" '/^MemTotal:/ { print int($2 / 1024 / n) }' /proc/meminfo)
 	# Slurm says a task ran out of memory (OUT_OF_MEMORY) only when its
 	# cgroup's OOM killer ended it (jobacct_gather's OverMemoryKill only
 	# sends SIGKILL, and the job is FAILED): task/cgroup on a cgroup v1
@@ -114,19 +119,18 @@ slurm_start() {
 	cat >"$d/slurm.conf" <<EOF
 ClusterName=alloter
 SlurmctldHost=localhost(127.0.0.1)
-SlurmctldPort=${ports% *}
-SlurmdPort=${ports#* }
+SlurmctldPort=${ports%% *}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$d/munge/socket
 StateSaveLocation=$d/state
-SlurmdSpoolDir=$d/spool
+SlurmdSpoolDir=$d/spool/%n
 SlurmctldPidFile=$d/slurmctld.pid
-SlurmdPidFile=$d/slurmd.pid
+SlurmdPidFile=$d/slurmd.%n.pid
 SlurmctldLogFile=$d/slurmctld.log
-SlurmdLogFile=$d/slurmd.log
+SlurmdLogFile=$d/slurmd.%n.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=$task
 JobAcctGatherType=jobacct_gather/none
@@ -144,9 +148,16 @@ SlurmdTimeout=30
 InactiveLimit=0
 KillWait=2
 MinJobAge=300
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$SLURM_CPUS RealMemory=$mem State=UNKNOWN
-PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
+	names=localhost
+	[ "$nodes" = 1 ] || names=$(seq -s ' ' -f 'n%.0f' "$nodes")
+	i=1
+	for node in $names; do
+		i=$((i + 1))
+		echo "NodeName=$node NodeAddr=127.0.0.1 Port=$(echo "$ports" | cut -d' ' -f"$i") CPUs=$SLURM_CPUS RealMemory=$mem State=UNKNOWN"
+		mkdir -p "$d/spool/$node"
+	done >>"$d/slurm.conf"
+	echo "PartitionName=debug Nodes=${names// /,} Default=YES MaxTime=INFINITE State=UP" >>"$d/slurm.conf"
 	SLURM_CONF="$d/slurm.conf"
 	export SLURM_CONF SLURM_DIR SLURM_CPUS
 	# Both daemonize once they are listening.
@@ -155,13 +166,15 @@ EOF
 		slurm_stop
 		return 0
 	fi
-	if ! PATH=$PATH:/usr/sbin slurmd -f "$SLURM_CONF" -N localhost </dev/null 3>&-; then
-		_slurm_fail "slurmd did not start: $(tail -n 3 "$d/slurmd.log" 2>/dev/null)"
-		slurm_stop
-		return 0
-	fi
+	for node in $names; do
+		if ! PATH=$PATH:/usr/sbin slurmd -f "$SLURM_CONF" -N "$node" </dev/null 3>&-; then
+			_slurm_fail "slurmd $node did not start: $(tail -n 3 "$d/slurmd.$node.log" 2>/dev/null)"
+			slurm_stop
+			return 0
+		fi
+	done
 	if ! _slurm_wait_idle 30; then
-		_slurm_fail "the node is not idle after 30 s: $(sinfo 2>&1 | tail -n 2) $(tail -n 3 "$d/slurmd.log" 2>/dev/null)"
+		_slurm_fail "the nodes are not idle after 30 s: $(sinfo 2>&1 | tail -n 2) $(tail -n 3 "$d"/slurmd.*.log 2>/dev/null)"
 		slurm_stop
 		return 0
 	fi
@@ -182,10 +195,10 @@ _slurm_kill() {
 	rm -f "$1"
 }
 
-# slurm_stop : waits (at most 10 s) for an empty queue, then stops slurmd,
+# slurm_stop : waits (at most 10 s) for an empty queue, then stops the slurmds,
 # slurmctld and munged, in that order.
 slurm_stop() {
-	local i
+	local i pid
 	[ -n "${SLURM_DIR:-}" ] || return 0
 	if [ -s "$SLURM_DIR/slurmctld.pid" ]; then
 		for i in $(seq 100); do
@@ -193,7 +206,9 @@ slurm_stop() {
 			sleep 0.1
 		done
 	fi
-	_slurm_kill "$SLURM_DIR/slurmd.pid"
+	for pid in "$SLURM_DIR"/slurmd.*.pid; do
+		_slurm_kill "$pid"
+	done
 	_slurm_kill "$SLURM_DIR/slurmctld.pid"
 	_slurm_kill "$SLURM_DIR/munge/munged.pid"
 	rm -rf "$SLURM_DIR"

@@ -768,22 +768,29 @@ static void *writer(void *arg)
 int al_sink_init(struct al_sink *s, alloter_output *o, int stream,
                  const char *name, size_t index)
 {
+	*s = (struct al_sink){.o = o, .stream = stream, .index = index,
+	                      .spill_fd = -1};
+	return al_sink_retag(s, name);
+}
+
+int al_sink_retag(struct al_sink *s, const char *name)
+{
+	alloter_output *o = s->o;
+	char *prefix;
 	bool color;
 	int n;
 
-	*s = (struct al_sink){.o = o, .stream = stream, .index = index,
-	                      .spill_fd = -1};
 	if (!o || !o->opts.tag || o->opts.mode == ALLOTER_OUTPUT_RAW)
 		return 0;
 	/* Six colours, by index, so neighbours differ. */
-	color = stream == 2 ? o->opts.color_err : o->opts.color_out;
-	n = color ? asprintf(&s->prefix, "\033[3%zum%s\033[0m\t",
-	                     1 + index % 6, name)
-	          : asprintf(&s->prefix, "%s\t", name);
-	if (n < 0) {
-		s->prefix = NULL;
+	color = s->stream == 2 ? o->opts.color_err : o->opts.color_out;
+	n = color ? asprintf(&prefix, "\033[3%zum%s\033[0m\t",
+	                     1 + s->index % 6, name)
+	          : asprintf(&prefix, "%s\t", name);
+	if (n < 0)
 		return -ENOMEM;
-	}
+	free(s->prefix);
+	s->prefix = prefix;
 	s->prefix_len = (size_t)n;
 	return 0;
 }

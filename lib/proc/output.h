@@ -32,6 +32,9 @@ struct al_sink {
 /* Returns 0 or -ENOMEM (the tag could not be made). */
 int al_sink_init(struct al_sink *s, alloter_output *o, int stream,
                  const char *name, size_t index);
+/* Makes the tag name instead, before anything was fed.  Returns 0 or
+ * -ENOMEM (the old tag is kept). */
+int al_sink_retag(struct al_sink *s, const char *name);
 /* Whether line output waits unwritten past the output's bound: then the
  * task is not read from (its pipe pushes back) until it goes out. */
 bool al_sink_backlogged(const struct al_sink *s);

@@ -65,6 +65,7 @@ struct child {
 	size_t stdin_off;       /* how much of stdin_data went in so far */
 	struct al_sink sink[2];
 	bool capture, reaped, terminating, killed;
+	bool placed;            /* the late tag was asked for */
 	bool grown[2];          /* the pipe has been made bigger */
 	int status;
 	struct rusage ru;       /* the leader's and its group's, as reaped */
@@ -377,6 +378,14 @@ static void drain(struct child *c, int i, bool all)
 	size_t taken = 0;
 	bool waited = false;
 
+	if (c->p->late_tag && c->capture && !c->placed) {
+		const char *tag = c->p->late_tag(c->p->late_tag_arg);
+
+		c->placed = true;
+		/* Out of memory for it keeps the tag there was. */
+		for (int k = 0; k < 2 && tag; k++)
+			al_sink_retag(&c->sink[k], tag);
+	}
 	while (c->pipe[i] >= 0) {
 		/* Lines nobody has written out yet: let the pipe fill, and
 		 * the task wait, rather than memory grow. */

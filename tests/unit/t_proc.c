@@ -43,6 +43,19 @@ static const char *said(const struct ran *r)
 	return alloter_proc_describe(&r->p, &r->result, buf, sizeof buf);
 }
 
+/* Late tags for the test below: a place found, or none. */
+static const char *late_place(void *arg)
+{
+	++*(int *)arg;
+	return "n1:late";
+}
+
+static const char *no_place(void *arg)
+{
+	++*(int *)arg;
+	return NULL;
+}
+
 int main(void)
 {
 	struct ran *p;
@@ -206,6 +219,40 @@ int main(void)
 		   "lines are tagged");
 		is_int(lseek(fd, 0, SEEK_END), 588895 + 2 * 100000 + 4,
 		       "the spilled block arrives whole, tags and stderr too");
+		alloter_output_free(out);
+		alloter_cancel_free(cancel);
+		close(fd);
+	}
+
+	/* A late tag replaces the tag before any line is tagged, and is
+	 * asked for once; a late tag of NULL keeps the tag there was. */
+	for (int late = 0; late < 2; late++) {
+		char path[] = "/tmp/t_proc.XXXXXX";
+		int fd = mkstemp(path), asked = 0;
+		alloter_output *out;
+		struct alloter_output_opts oo = {.mode = ALLOTER_OUTPUT_LINE,
+		                                 .out_fd = fd, .err_fd = fd,
+		                                 .tag = true};
+		struct alloter_proc q = {.command = "echo a; sleep 0.05; echo b",
+		                         .tag = "early",
+		                         .late_tag = late ? late_place : no_place,
+		                         .late_tag_arg = &asked};
+		struct alloter_proc_result r;
+		char buf[64] = {0};
+
+		unlink(path);
+		alloter_cancel_new(&cancel, NULL);
+		alloter_output_new(&out, &oo);
+		q.output = out;
+		alloter_proc_run(&q, cancel, &r);
+		alloter_output_flush(out);
+		lseek(fd, 0, SEEK_SET);
+		ok(read(fd, buf, sizeof buf - 1) > 0, "the tagged lines are there");
+		is_str(buf, late ? "n1:late\ta\nn1:late\tb\n"
+		                 : "early\ta\nearly\tb\n",
+		       late ? "every line has the late tag"
+		            : "a NULL late tag keeps the tag");
+		is_int(asked, 1, "the late tag is asked for once");
 		alloter_output_free(out);
 		alloter_cancel_free(cancel);
 		close(fd);
