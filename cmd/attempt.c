@@ -75,6 +75,7 @@ static int set_up_slurm(const struct run *r, struct attempt *a)
 	if (!a->rargv)
 		return -ENOMEM;
 	a->proc.argv = a->rargv;
+	a->proc.keep_err_tail = r->slurm->steps;
 	if (!r->set.tag)
 		return 0;
 	if (!r->slurm->node[0]) {

@@ -547,6 +547,27 @@ static bool ended_by_kill(const struct alloter_proc_result *res)
 	return sig == SIGTERM || sig == SIGKILL;
 }
 
+/* Whether slurmstepd's last words on the step's stderr say that the
+ * cgroup's OOM killer struck in it ("error: Detected 1 oom-kill event(s)
+ * in StepId=12.3. ..."): an ended step is gone from the controller, and
+ * srun itself, kept quiet, only ends 1. */
+static bool oom_said(const struct slurm_step *st,
+                     const struct alloter_proc_result *res)
+{
+	static const char said[] = "oom-kill event";
+	const char *p = res->err_tail, *end = p + res->err_tail_len;
+	char id[80];
+	size_t n = (size_t)snprintf(id, sizeof id, "%s.%s", st->job, st->step);
+
+	if (!(p = memmem(p, (size_t)(end - p), said, sizeof said - 1)))
+		return false;
+	/* The id, not one that it begins (12.3 in 12.34). */
+	while ((p = memmem(p, (size_t)(end - p), id, n)) &&
+	       p + n < end && p[n] >= '0' && p[n] <= '9')
+		p++;
+	return p;
+}
+
 void slurm_step_end(const struct slurm *s, struct slurm_step *st,
                     const struct alloter_proc_result *res, char *const *argv)
 {
@@ -575,6 +596,11 @@ void slurm_step_end(const struct slurm *s, struct slurm_step *st,
 		else
 			snprintf(target, sizeof target, "%s", st->job);
 		helper(cancel, NULL, PING_MS, (struct alloter_proc_result[1]){0});
+		return;
+	}
+	if (s->steps && res->status == ALLOTER_PROC_EXITED && res->exit_code &&
+	    oom_said(st, res)) {
+		snprintf(st->state, sizeof st->state, "OUT_OF_MEMORY");
 		return;
 	}
 	/* A step ended is gone from the controller, and without accounting

@@ -362,7 +362,8 @@ void alloter_group_free(alloter_group *g);
  *
  * GROUP: each task's output is held (in memory, then in an unlinked file in
  * tmpdir) and written as one block per stream when the task ends.  LINE:
- * whole lines as they come.  RAW: tasks inherit the descriptors.
+ * whole lines as they come.  RAW: tasks inherit out_fd and err_fd as their
+ * stdout and stderr.
  *
  * An output owns one writer thread, the only thread that writes to its
  * descriptors: blocks, lines, the caller's messages and the status line
@@ -454,6 +455,9 @@ enum alloter_proc_status {
 	ALLOTER_PROC_LOST_OUTPUT, /* ran, but its output could not be kept (err) */
 };
 
+/* How much of the end of a task's stderr its result keeps. */
+#define ALLOTER_ERR_TAIL 256
+
 struct alloter_proc_result {
 	enum alloter_proc_status status;
 	int exit_code;     /* exit_code, signo, core_dumped: from the wait */
@@ -470,6 +474,10 @@ struct alloter_proc_result {
 	bool output_unread;  /* a process the task left outside its group
 	                        still held its stdout or stderr open at its
 	                        end: what it writes after that is not read */
+	/* With keep_err_tail: the last bytes (at most ALLOTER_ERR_TAIL) the
+	 * task wrote to stderr, not NUL-ended. */
+	size_t err_tail_len;
+	char err_tail[ALLOTER_ERR_TAIL];
 };
 
 struct alloter_proc {
@@ -493,6 +501,10 @@ struct alloter_proc {
 	                             written here as they come (kept open by
 	                             the caller); 0: no copy.  Raw output is
 	                             then read and passed on, not inherited */
+	bool keep_err_tail;       /* keep the end of stderr in the result, for
+	                             a caller that reads a wrapper's last
+	                             words (srun's); raw output is then read
+	                             and passed on, as with copy_fd */
 	size_t index;             /* ALLOTER_TASK_INDEX (1-based) */
 	size_t slot;              /* ALLOTER_TASK_SLOT; 0: not set */
 	int64_t timeout_ms;       /* 0: none */

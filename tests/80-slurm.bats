@@ -284,3 +284,22 @@ no_marker_left() {
 	[ "$(jq -r '.tasks[0].status' "$T/r.json")" = failed ]
 	assert_queue_empty 10
 }
+
+@test "a step over its mem: is named out of memory; another step's OOM words are not its" {
+	[ -z "$SLURM_OOM_SKIP" ] || skip "$SLURM_OOM_SKIP"
+	cat >"$T/t.yaml" <<-EOF
+	slurm: {mem: 50M}
+	tasks:
+	  - name: big
+	    run: python3 -c 'a = bytearray(400 << 20); a[::4096] = b"x" * len(a[::4096]); import time; time.sleep(20)'
+	  - name: liar
+	    run: |
+	      echo "error: Detected 1 oom-kill event(s) in StepId=\$SLURM_JOB_ID.\${SLURM_STEP_ID}9" >&2
+	      exit 1
+	EOF
+	run -1 in_alloc 1 --report "$T/r.json" -f "$T/t.yaml"
+	[[ $output == *"task 'big': out of memory"* ]]
+	[[ $output == *"task 'liar': exit status 1"* ]]
+	[ "$(jq -r '.tasks[0].status' "$T/r.json")" = failed ]
+	assert_queue_empty 10
+}

@@ -344,7 +344,7 @@ void alloter_output_free(alloter_output *o)
 
 /* ---- the writer's side ---- */
 
-static int fd_of(const alloter_output *o, int stream)
+int al_output_fd(const alloter_output *o, int stream)
 {
 	return stream == 2 ? o->opts.err_fd : o->opts.out_fd;
 }
@@ -486,7 +486,7 @@ static int send_spill(alloter_output *o, int fd, int src, off_t off,
 static int write_held(struct al_sink *s)
 {
 	alloter_output *o = s->o;
-	int fd = fd_of(o, s->stream), err;
+	int fd = al_output_fd(o, s->stream), err;
 	int src = s->pooled ? o->pool_fd : s->spill_fd;
 	off_t at = s->pooled ? s->pool_off : 0;
 	off_t len = s->pooled ? s->pool_len : -1, end = at + len;
@@ -706,7 +706,7 @@ static void write_item(alloter_output *o, struct item *it)
 {
 	switch (it->kind) {
 	case ITEM_BYTES:
-		write_all(o, fd_of(o, it->stream), it->data, it->len);
+		write_all(o, al_output_fd(o, it->stream), it->data, it->len);
 		break;
 	case ITEM_BLOCK:
 		if (o->opts.keep_order || o->opts.hold)
@@ -955,6 +955,23 @@ static int feed_line(struct al_sink *s, const char *data, size_t n)
 	return err;
 }
 
+/* The last bytes of what is fed: the old tail's end, then data's. */
+static void keep_tail(struct al_sink *s, const char *data, size_t n)
+{
+	size_t keep;
+
+	if (n >= sizeof s->tail) {
+		memcpy(s->tail, data + n - sizeof s->tail, sizeof s->tail);
+		s->tail_len = sizeof s->tail;
+		return;
+	}
+	keep = s->tail_len + n > sizeof s->tail ? sizeof s->tail - n
+	                                         : s->tail_len;
+	memmove(s->tail, s->tail + s->tail_len - keep, keep);
+	memcpy(s->tail + keep, data, n);
+	s->tail_len = keep + n;
+}
+
 int al_sink_feed(struct al_sink *s, const char *data, size_t n)
 {
 	bool bol = true;
@@ -963,6 +980,8 @@ int al_sink_feed(struct al_sink *s, const char *data, size_t n)
 	s->bytes += n;
 	if (s->err)
 		return s->err; /* already lost: keep counting, drop the rest */
+	if (s->keep_tail)
+		keep_tail(s, data, n);
 	/* The copy first, whole: it is what the caller keeps. */
 	if (s->copy_fd > 0 && (err = write_fully(s->copy_fd, data, n))) {
 		s->err = err;
@@ -991,7 +1010,7 @@ ssize_t al_sink_splice(struct al_sink *s, int pipe_fd)
 	ssize_t n;
 
 	if (s->o->opts.mode != ALLOTER_OUTPUT_GROUP || s->spill_fd < 0 ||
-	    s->err || s->copy_fd > 0)
+	    s->err || s->copy_fd > 0 || s->keep_tail)
 		return -ENOTSUP;
 	n = splice(pipe_fd, NULL, s->spill_fd, NULL, 1 << 20,
 	           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);

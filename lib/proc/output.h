@@ -25,10 +25,15 @@ struct al_sink {
 	off_t pool_off, pool_len;
 	bool mid_line;       /* line: part of a line already went out */
 	int copy_fd;         /* also written here as it comes; 0: none */
+	bool keep_tail;      /* keep the last bytes fed in tail */
+	size_t tail_len;
+	char tail[ALLOTER_ERR_TAIL];
 	uint64_t bytes;      /* everything fed */
 	int err;             /* the first error keeping output (-errno) */
 };
 
+/* The descriptor stream (1 or 2) goes to. */
+int al_output_fd(const alloter_output *o, int stream);
 /* Returns 0 or -ENOMEM (the tag could not be made). */
 int al_sink_init(struct al_sink *s, alloter_output *o, int stream,
                  const char *name, size_t index);

@@ -187,6 +187,16 @@ static int spawn_setup(struct child *c, posix_spawnattr_t *attr,
 	    ((err = posix_spawn_file_actions_adddup2(fa, wr[0], 1)) ||
 	     (err = posix_spawn_file_actions_adddup2(fa, wr[1], 2))))
 		return err;
+	/* Raw output inherits the output's descriptors, which need not be
+	 * ours. */
+	for (int fd = 1; fd <= 2 && !err; fd++)
+		if (!c->capture && c->p->output &&
+		    alloter_output_mode(c->p->output) == ALLOTER_OUTPUT_RAW &&
+		    al_output_fd(c->p->output, fd) != fd)
+			err = posix_spawn_file_actions_adddup2(
+				fa, al_output_fd(c->p->output, fd), fd);
+	if (err)
+		return err;
 	if (!c->capture && c->p->output &&
 	    alloter_output_mode(c->p->output) == ALLOTER_OUTPUT_NONE &&
 	    ((err = posix_spawn_file_actions_addopen(fa, 1, "/dev/null",
@@ -601,6 +611,8 @@ static void set_result(struct child *c, int out_err)
 
 	r->out_bytes = c->sink[0].bytes;
 	r->err_bytes = c->sink[1].bytes;
+	r->err_tail_len = c->sink[1].tail_len;
+	memcpy(r->err_tail, c->sink[1].tail, c->sink[1].tail_len);
 	r->cpu_user_us = (int64_t)c->ru.ru_utime.tv_sec * 1000000 +
 	                 c->ru.ru_utime.tv_usec;
 	r->cpu_sys_us = (int64_t)c->ru.ru_stime.tv_sec * 1000000 +
@@ -649,13 +661,15 @@ int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
 	c.capture = p->output &&
 	            ((alloter_output_mode(p->output) != ALLOTER_OUTPUT_RAW &&
 	              alloter_output_mode(p->output) != ALLOTER_OUTPUT_NONE) ||
-	             p->copy_fd[0] > 0 || p->copy_fd[1] > 0);
+	             p->copy_fd[0] > 0 || p->copy_fd[1] > 0 ||
+	             p->keep_err_tail);
 	for (int i = 0; i < 2 && !err; i++) {
 		err = -al_sink_init(&c.sink[i], p->output, i + 1,
 		                    p->tag ? p->tag : p->name ? p->name : "",
 		                    p->index);
 		c.sink[i].copy_fd = p->copy_fd[i];
 	}
+	c.sink[1].keep_tail = p->keep_err_tail;
 	if (p->timeout_ms > 0)
 		c.deadline = al_add_sat(t0, p->timeout_ms);
 

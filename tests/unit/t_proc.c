@@ -257,5 +257,58 @@ int main(void)
 		alloter_cancel_free(cancel);
 		close(fd);
 	}
+
+	/* The end of stderr is kept when asked for, across reads, in raw
+	 * mode too (read and passed on), and only then. */
+	{
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		alloter_output *out;
+		struct alloter_output_opts oo = {.mode = ALLOTER_OUTPUT_RAW,
+		                                 .out_fd = null, .err_fd = null};
+		struct alloter_proc q = {
+			.command = "head -c 100000 /dev/zero | tr '\\0' x >&2; "
+			           "sleep 0.05; printf 'the end\\n' >&2",
+			.keep_err_tail = true};
+		struct alloter_proc_result r;
+
+		alloter_output_new(&out, &oo);
+		q.output = out;
+		alloter_proc_run(&q, NULL, &r);
+		is_int((int)r.err_tail_len, ALLOTER_ERR_TAIL, "a full tail is kept");
+		ok(r.err_tail_len == ALLOTER_ERR_TAIL &&
+		   memcmp(r.err_tail + ALLOTER_ERR_TAIL - 8, "the end\n", 8) == 0 &&
+		   r.err_tail[0] == 'x', "it is the end of stderr, the last write last");
+		is_int((int)r.err_bytes, 100008, "every byte was read");
+		q.command = "echo ab >&2";
+		alloter_proc_run(&q, NULL, &r);
+		ok(r.err_tail_len == 3 && memcmp(r.err_tail, "ab\n", 3) == 0,
+		   "a short stderr is kept whole");
+		q.keep_err_tail = false;
+		alloter_proc_run(&q, NULL, &r);
+		is_int((int)r.err_tail_len, 0, "no tail unless asked for");
+		alloter_output_free(out);
+		close(null);
+	}
+
+	/* Raw output: the task writes to the output's descriptors itself. */
+	{
+		char path[] = "/tmp/t_proc.XXXXXX", buf[16] = {0};
+		int fd = mkstemp(path);
+		alloter_output *out;
+		struct alloter_output_opts oo = {.mode = ALLOTER_OUTPUT_RAW,
+		                                 .out_fd = fd, .err_fd = fd};
+		struct alloter_proc q = {.command = "echo out; echo err >&2"};
+
+		unlink(path);
+		alloter_output_new(&out, &oo);
+		q.output = out;
+		alloter_proc_run(&q, NULL, NULL);
+		alloter_output_free(out);
+		lseek(fd, 0, SEEK_SET);
+		ok(read(fd, buf, sizeof buf - 1) == 8 &&
+		   strcmp(buf, "out\nerr\n") == 0,
+		   "raw output goes to out_fd and err_fd");
+		close(fd);
+	}
 	return tap_done();
 }
