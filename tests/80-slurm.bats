@@ -16,14 +16,11 @@ teardown_file() {
 }
 
 setup() {
-	slurm_require
-	common_setup
+	slurm_test_setup
 }
 
-# A failed test's jobs must not hold the node for the next ones.
 teardown() {
-	common_teardown
-	[ -n "${SLURM_SKIP:-}" ] || scancel --quiet --user "$(id -un)" 2>/dev/null || true
+	slurm_test_teardown
 }
 
 @test "the test cluster runs a job" {
@@ -271,14 +268,19 @@ no_marker_left() {
 	[[ $output == *"task '1': killed by SIGTERM"* ]]
 }
 
-@test "a job over its mem: is named out of memory, leaving nothing in the queue" {
-	[ -z "$SLURM_OOM_SKIP" ] || skip "$SLURM_OOM_SKIP"
-	cat >"$T/t.yaml" <<-EOF
+# big_task FILE : a task file whose task 'big' goes over its 50 MB.
+big_task() {
+	cat >"$1" <<-EOF
 	slurm: {mem: 50M}
 	tasks:
 	  - name: big
 	    run: python3 -c 'a = bytearray(400 << 20); a[::4096] = b"x" * len(a[::4096]); import time; time.sleep(20)'
 	EOF
+}
+
+@test "a job over its mem: is named out of memory, leaving nothing in the queue" {
+	[ -z "$SLURM_OOM_SKIP" ] || skip "$SLURM_OOM_SKIP"
+	big_task "$T/t.yaml"
 	run -1 alloter --report "$T/r.json" -f "$T/t.yaml"
 	[[ $output == *"task 'big': out of memory"* ]]
 	[ "$(jq -r '.tasks[0].status' "$T/r.json")" = failed ]
@@ -287,11 +289,8 @@ no_marker_left() {
 
 @test "a step over its mem: is named out of memory; another step's OOM words are not its" {
 	[ -z "$SLURM_OOM_SKIP" ] || skip "$SLURM_OOM_SKIP"
-	cat >"$T/t.yaml" <<-EOF
-	slurm: {mem: 50M}
-	tasks:
-	  - name: big
-	    run: python3 -c 'a = bytearray(400 << 20); a[::4096] = b"x" * len(a[::4096]); import time; time.sleep(20)'
+	big_task "$T/t.yaml"
+	cat >>"$T/t.yaml" <<-EOF
 	  - name: liar
 	    run: |
 	      echo "error: Detected 1 oom-kill event(s) in StepId=\$SLURM_JOB_ID.\${SLURM_STEP_ID}9" >&2

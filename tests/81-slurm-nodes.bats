@@ -17,13 +17,11 @@ teardown_file() {
 }
 
 setup() {
-	slurm_require
-	common_setup
+	slurm_test_setup
 }
 
 teardown() {
-	common_teardown
-	[ -n "${SLURM_SKIP:-}" ] || scancel --quiet --user "$(id -un)" 2>/dev/null || true
+	slurm_test_teardown
 }
 
 @test "the two-node test cluster runs a job on each node" {

@@ -240,3 +240,16 @@ assert_queue_empty() {
 	printf '%s\n' "$left" >&2
 	return 1
 }
+
+# slurm_test_setup, slurm_test_teardown : a Slurm suite's setup and
+# teardown: skip without a cluster; a failed test's jobs must not hold the
+# nodes for the next ones.
+slurm_test_setup() {
+	slurm_require
+	common_setup
+}
+
+slurm_test_teardown() {
+	common_teardown
+	[ -n "${SLURM_SKIP:-}" ] || scancel --quiet --user "$(id -un)" 2>/dev/null || true
+}
