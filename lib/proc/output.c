@@ -960,13 +960,13 @@ static void keep_tail(struct al_sink *s, const char *data, size_t n)
 {
 	size_t keep;
 
-	if (n >= sizeof s->tail) {
-		memcpy(s->tail, data + n - sizeof s->tail, sizeof s->tail);
-		s->tail_len = sizeof s->tail;
+	if (n >= ALLOTER_ERR_TAIL) {
+		memcpy(s->tail, data + n - ALLOTER_ERR_TAIL, ALLOTER_ERR_TAIL);
+		s->tail_len = ALLOTER_ERR_TAIL;
 		return;
 	}
-	keep = s->tail_len + n > sizeof s->tail ? sizeof s->tail - n
-	                                         : s->tail_len;
+	keep = s->tail_len + n > ALLOTER_ERR_TAIL ? ALLOTER_ERR_TAIL - n
+	                                           : s->tail_len;
 	memmove(s->tail, s->tail + s->tail_len - keep, keep);
 	memcpy(s->tail + keep, data, n);
 	s->tail_len = keep + n;
@@ -980,7 +980,7 @@ int al_sink_feed(struct al_sink *s, const char *data, size_t n)
 	s->bytes += n;
 	if (s->err)
 		return s->err; /* already lost: keep counting, drop the rest */
-	if (s->keep_tail)
+	if (s->tail)
 		keep_tail(s, data, n);
 	/* The copy first, whole: it is what the caller keeps. */
 	if (s->copy_fd > 0 && (err = write_fully(s->copy_fd, data, n))) {
@@ -1010,7 +1010,7 @@ ssize_t al_sink_splice(struct al_sink *s, int pipe_fd)
 	ssize_t n;
 
 	if (s->o->opts.mode != ALLOTER_OUTPUT_GROUP || s->spill_fd < 0 ||
-	    s->err || s->copy_fd > 0 || s->keep_tail)
+	    s->err || s->copy_fd > 0 || s->tail)
 		return -ENOTSUP;
 	n = splice(pipe_fd, NULL, s->spill_fd, NULL, 1 << 20,
 	           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);

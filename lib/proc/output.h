@@ -25,9 +25,9 @@ struct al_sink {
 	off_t pool_off, pool_len;
 	bool mid_line;       /* line: part of a line already went out */
 	int copy_fd;         /* also written here as it comes; 0: none */
-	bool keep_tail;      /* keep the last bytes fed in tail */
+	char *tail;          /* the last bytes fed (ALLOTER_ERR_TAIL of room,
+	                        the caller's) are kept here; NULL: not kept */
 	size_t tail_len;
-	char tail[ALLOTER_ERR_TAIL];
 	uint64_t bytes;      /* everything fed */
 	int err;             /* the first error keeping output (-errno) */
 };

@@ -612,7 +612,6 @@ static void set_result(struct child *c, int out_err)
 	r->out_bytes = c->sink[0].bytes;
 	r->err_bytes = c->sink[1].bytes;
 	r->err_tail_len = c->sink[1].tail_len;
-	memcpy(r->err_tail, c->sink[1].tail, c->sink[1].tail_len);
 	r->cpu_user_us = (int64_t)c->ru.ru_utime.tv_sec * 1000000 +
 	                 c->ru.ru_utime.tv_usec;
 	r->cpu_sys_us = (int64_t)c->ru.ru_stime.tv_sec * 1000000 +
@@ -669,7 +668,9 @@ int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
 		                    p->index);
 		c.sink[i].copy_fd = p->copy_fd[i];
 	}
-	c.sink[1].keep_tail = p->keep_err_tail;
+	/* Kept straight in the result: no room of our own per task. */
+	if (p->keep_err_tail)
+		c.sink[1].tail = r->err_tail;
 	if (p->timeout_ms > 0)
 		c.deadline = al_add_sat(t0, p->timeout_ms);
 
