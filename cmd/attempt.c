@@ -64,8 +64,6 @@ static int set_up_remote(const struct run *r, struct attempt *a)
  * one Slurm chose, once it has. */
 static int set_up_slurm(const struct run *r, struct attempt *a)
 {
-	int err;
-
 	const struct job *j = a->job;
 
 	a->rargv = slurm_argv(r->slurm, r->slurm_top, j->slurm, j->name,
@@ -78,14 +76,14 @@ static int set_up_slurm(const struct run *r, struct attempt *a)
 	a->proc.keep_err_tail = r->slurm->steps;
 	if (!r->set.tag)
 		return 0;
-	if (!r->slurm->node[0]) {
+	if (r->slurm->node[0]) {
+		if (where_tag(a, r->slurm->node))
+			return -ENOMEM;
+		a->proc.tag = a->tag;
+	} else {
 		a->proc.late_tag = slurm_late_tag;
 		a->proc.late_tag_arg = a;
-		return 0;
 	}
-	if ((err = where_tag(a, r->slurm->node)))
-		return err;
-	a->proc.tag = a->tag;
 	return 0;
 }
 

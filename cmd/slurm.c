@@ -381,16 +381,23 @@ static void first_line(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
-const char *slurm_step_node(struct slurm_step *st)
+/* Reads the job, step and node the prolog wrote into st, once: after
+ * that the ids file holds the helpers' answers.  Whether it had. */
+static bool read_ids(struct slurm_step *st)
 {
 	char line[512];
 
-	if (!st->ids)
-		return NULL;
-	first_line(st->ids, line, sizeof line);
-	if (sscanf(line, "%*s %*s %127s", st->node) != 1)
-		return NULL;
-	return st->node;
+	if (!st->launched && st->ids) {
+		first_line(st->ids, line, sizeof line);
+		st->launched = sscanf(line, "%31s %31s %127s", st->job,
+		                      st->step, st->node) == 3;
+	}
+	return st->launched;
+}
+
+const char *slurm_step_node(struct slurm_step *st)
+{
+	return read_ids(st) ? st->node : NULL;
 }
 
 /* The value of KEY= in scontrol -o's one line, into out. */
@@ -571,15 +578,13 @@ static bool oom_said(const struct slurm_step *st,
 void slurm_step_end(const struct slurm *s, struct slurm_step *st,
                     const struct alloter_proc_result *res, char *const *argv)
 {
-	char line[512], target[80];
+	char target[80];
 	bool stopped = res->status == ALLOTER_PROC_TIMED_OUT ||
 	               res->status == ALLOTER_PROC_TERMINATED;
 
 	if (!st->ids)
 		return;
-	first_line(st->ids, line, sizeof line);
-	st->launched = sscanf(line, "%31s %31s %127s", st->job, st->step,
-	                      st->node) == 3;
+	read_ids(st);
 	if (!st->launched && !stopped && res->status == ALLOTER_PROC_EXITED &&
 	    res->exit_code)
 		why_not(s, st, argv);

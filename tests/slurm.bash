@@ -66,7 +66,7 @@ _slurm_wait_idle() {
 }
 
 slurm_start() {
-	local d a ports mem task=task/none nodes=${SLURM_NODES:-1} i node names
+	local d a ports port mem task=task/none nodes=${SLURM_NODES:-1} i node names
 	SLURM_SKIP=
 	export SLURM_SKIP
 	for a in munged slurmctld slurmd srun sinfo scancel scontrol python3; do
@@ -100,6 +100,7 @@ slurm_start() {
 		slurm_stop
 		return 0
 	fi
+	read -ra port <<<"$ports" # the controller's, then each node's
 	SLURM_CPUS=$(nproc)
 	# The node's memory in MiB, so that a task's --mem can be granted.
 	mem=$(awk -v n="$nodes" '/^MemTotal:/ { print int($2 / 1024 / n) }' /proc/meminfo)
@@ -119,7 +120,7 @@ slurm_start() {
 	cat >"$d/slurm.conf" <<EOF
 ClusterName=alloter
 SlurmctldHost=localhost(127.0.0.1)
-SlurmctldPort=${ports%% *}
+SlurmctldPort=${port[0]}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -151,10 +152,10 @@ MinJobAge=300
 EOF
 	names=localhost
 	[ "$nodes" = 1 ] || names=$(seq -s ' ' -f 'n%.0f' "$nodes")
-	i=1
+	i=0
 	for node in $names; do
 		i=$((i + 1))
-		echo "NodeName=$node NodeAddr=127.0.0.1 Port=$(echo "$ports" | cut -d' ' -f"$i") CPUs=$SLURM_CPUS RealMemory=$mem State=UNKNOWN"
+		echo "NodeName=$node NodeAddr=127.0.0.1 Port=${port[i]} CPUs=$SLURM_CPUS RealMemory=$mem State=UNKNOWN"
 		mkdir -p "$d/spool/$node"
 	done >>"$d/slurm.conf"
 	echo "PartitionName=debug Nodes=${names// /,} Default=YES MaxTime=INFINITE State=UP" >>"$d/slurm.conf"

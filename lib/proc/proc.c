@@ -187,22 +187,24 @@ static int spawn_setup(struct child *c, posix_spawnattr_t *attr,
 	    ((err = posix_spawn_file_actions_adddup2(fa, wr[0], 1)) ||
 	     (err = posix_spawn_file_actions_adddup2(fa, wr[1], 2))))
 		return err;
-	/* Raw output inherits the output's descriptors, which need not be
-	 * ours. */
-	for (int fd = 1; fd <= 2 && !err; fd++)
-		if (!c->capture && c->p->output &&
-		    alloter_output_mode(c->p->output) == ALLOTER_OUTPUT_RAW &&
-		    al_output_fd(c->p->output, fd) != fd)
-			err = posix_spawn_file_actions_adddup2(
-				fa, al_output_fd(c->p->output, fd), fd);
-	if (err)
-		return err;
-	if (!c->capture && c->p->output &&
-	    alloter_output_mode(c->p->output) == ALLOTER_OUTPUT_NONE &&
-	    ((err = posix_spawn_file_actions_addopen(fa, 1, "/dev/null",
-	                                             O_WRONLY, 0)) ||
-	     (err = posix_spawn_file_actions_adddup2(fa, 1, 2))))
-		return err;
+	/* Output not read: raw inherits the output's descriptors, which need
+	 * not be ours; none goes to /dev/null. */
+	if (!c->capture && c->p->output) {
+		const alloter_output *o = c->p->output;
+		enum alloter_output_mode mode = alloter_output_mode(o);
+
+		for (int fd = 1; fd <= 2 && !err && mode == ALLOTER_OUTPUT_RAW;
+		     fd++)
+			if (al_output_fd(o, fd) != fd)
+				err = posix_spawn_file_actions_adddup2(
+					fa, al_output_fd(o, fd), fd);
+		if (mode == ALLOTER_OUTPUT_NONE &&
+		    !(err = posix_spawn_file_actions_addopen(fa, 1, "/dev/null",
+		                                             O_WRONLY, 0)))
+			err = posix_spawn_file_actions_adddup2(fa, 1, 2);
+		if (err)
+			return err;
+	}
 	if (c->p->cwd &&
 	    (err = posix_spawn_file_actions_addchdir_np(fa, c->p->cwd)))
 		return err;

@@ -43,6 +43,36 @@ static const char *said(const struct ran *r)
 	return alloter_proc_describe(&r->p, &r->result, buf, sizeof buf);
 }
 
+/* Runs q with an output of mode (lines tagged if tag) whose stdout and
+ * stderr are one temporary file, and reads back what reached it into buf,
+ * NUL-ended.  Returns the bytes read, or -1. */
+static ssize_t output_of(struct alloter_proc *q, enum alloter_output_mode mode,
+                         bool tag, char *buf, size_t len)
+{
+	char path[] = "/tmp/t_proc.XXXXXX";
+	int fd = mkstemp(path);
+	alloter_output *out;
+	struct alloter_output_opts oo = {.mode = mode, .out_fd = fd,
+	                                 .err_fd = fd, .tag = tag};
+	ssize_t n = -1;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (alloter_output_new(&out, &oo) == 0) {
+		q->output = out;
+		alloter_proc_run(q, NULL, NULL);
+		alloter_output_flush(out);
+		alloter_output_free(out);
+		if (lseek(fd, 0, SEEK_SET) == 0 &&
+		    (n = read(fd, buf, len - 1)) >= 0)
+			buf[n] = '\0';
+	}
+	close(fd);
+	return n;
+}
+
 /* Late tags for the test below: a place found, or none. */
 static const char *late_place(void *arg)
 {
@@ -227,35 +257,20 @@ int main(void)
 	/* A late tag replaces the tag before any line is tagged, and is
 	 * asked for once; a late tag of NULL keeps the tag there was. */
 	for (int late = 0; late < 2; late++) {
-		char path[] = "/tmp/t_proc.XXXXXX";
-		int fd = mkstemp(path), asked = 0;
-		alloter_output *out;
-		struct alloter_output_opts oo = {.mode = ALLOTER_OUTPUT_LINE,
-		                                 .out_fd = fd, .err_fd = fd,
-		                                 .tag = true};
+		int asked = 0;
 		struct alloter_proc q = {.command = "echo a; sleep 0.05; echo b",
 		                         .tag = "early",
 		                         .late_tag = late ? late_place : no_place,
 		                         .late_tag_arg = &asked};
-		struct alloter_proc_result r;
-		char buf[64] = {0};
+		char buf[64];
 
-		unlink(path);
-		alloter_cancel_new(&cancel, NULL);
-		alloter_output_new(&out, &oo);
-		q.output = out;
-		alloter_proc_run(&q, cancel, &r);
-		alloter_output_flush(out);
-		lseek(fd, 0, SEEK_SET);
-		ok(read(fd, buf, sizeof buf - 1) > 0, "the tagged lines are there");
+		ok(output_of(&q, ALLOTER_OUTPUT_LINE, true, buf, sizeof buf) > 0,
+		   "the tagged lines are there");
 		is_str(buf, late ? "n1:late\ta\nn1:late\tb\n"
 		                 : "early\ta\nearly\tb\n",
 		       late ? "every line has the late tag"
 		            : "a NULL late tag keeps the tag");
 		is_int(asked, 1, "the late tag is asked for once");
-		alloter_output_free(out);
-		alloter_cancel_free(cancel);
-		close(fd);
 	}
 
 	/* The end of stderr is kept when asked for, across reads, in raw
@@ -292,23 +307,12 @@ int main(void)
 
 	/* Raw output: the task writes to the output's descriptors itself. */
 	{
-		char path[] = "/tmp/t_proc.XXXXXX", buf[16] = {0};
-		int fd = mkstemp(path);
-		alloter_output *out;
-		struct alloter_output_opts oo = {.mode = ALLOTER_OUTPUT_RAW,
-		                                 .out_fd = fd, .err_fd = fd};
 		struct alloter_proc q = {.command = "echo out; echo err >&2"};
+		char buf[16];
 
-		unlink(path);
-		alloter_output_new(&out, &oo);
-		q.output = out;
-		alloter_proc_run(&q, NULL, NULL);
-		alloter_output_free(out);
-		lseek(fd, 0, SEEK_SET);
-		ok(read(fd, buf, sizeof buf - 1) == 8 &&
+		ok(output_of(&q, ALLOTER_OUTPUT_RAW, false, buf, sizeof buf) == 8 &&
 		   strcmp(buf, "out\nerr\n") == 0,
 		   "raw output goes to out_fd and err_fd");
-		close(fd);
 	}
 	return tap_done();
 }
