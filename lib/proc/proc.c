@@ -1,14 +1,14 @@
 /*
- * proc.c - one command as a task: spawned with posix_spawn in a process
+ * proc.c - one command as a task: spawned (spawn.c) in a process
  * group of its own, waited for in one poll() together with its output pipes,
  * its deadline and the cancellation handle, and terminated as a group.
  *
  * Races, and how they are closed:
  * - The pid cannot be reused while the child is unreaped, and only this
- *   thread reaps it (waitpid on its own pid, never -1), so pidfd_open and
- *   kill(-pid) after spawn cannot hit a stranger.  glibc's posix_spawn
- *   returns only after the child has exec'd or failed, so by then the child
- *   already leads its own group.
+ *   thread reaps it (waitpid on its own pid, never -1), so its pidfd and
+ *   kill(-pid) after spawn cannot hit a stranger.  A spawn returns only
+ *   after the child has exec'd or failed, so by then the child already
+ *   leads its own group.
  * - Once the leader is reaped, its pid stays reserved for as long as the
  *   group it named has members, so kill(-pid) still reaches only them; when
  *   the group is empty kill() says ESRCH and we stop.  A zombie still counts
@@ -30,7 +30,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +39,9 @@
 #include <unistd.h>
 
 #include "base/clock.h"
-#include "proc/reap.h"
 #include "proc/output.h"
+#include "proc/reap.h"
+#include "proc/spawn.h"
 
 extern char **environ;
 
@@ -147,68 +147,28 @@ fail:
 	return NULL;
 }
 
-/* Fills attr and actions: own process group, default signals and mask,
- * stdin from /dev/null or our pipe, stdout and stderr to the pipes when
- * capturing, and
- * the working folder. */
-static int spawn_setup(struct child *c, posix_spawnattr_t *attr,
-                       posix_spawn_file_actions_t *fa, const int *wr)
+/* What the child's descriptors 0-2 become: stdin from /dev/null or our
+ * pipe, stdout and stderr to the pipes when capturing; raw output not read
+ * inherits the output's descriptors, which need not be ours, and none goes
+ * to /dev/null. */
+static void child_fds(const struct child *c, const int *wr, int *fd)
 {
-	sigset_t set;
-	int err;
-
-	sigemptyset(&set);
-	if ((err = posix_spawnattr_setsigmask(attr, &set)))
-		return err;
-	sigfillset(&set);
-	sigdelset(&set, SIGKILL);
-	sigdelset(&set, SIGSTOP);
-	/* glibc's spawn leaves its own two internal signals (32 and 33)
-	 * ignored in the child unless they are in this set, and sigaddset
-	 * refuses them: set their bits directly, so the task starts with
-	 * every disposition at its default. */
-	for (int sig = 32; sig < SIGRTMIN; sig++)
-		set.__val[(sig - 1) / (8 * sizeof set.__val[0])] |=
-			1UL << ((sig - 1) % (8 * sizeof set.__val[0]));
-	if ((err = posix_spawnattr_setsigdefault(attr, &set)) ||
-	    (err = posix_spawnattr_setpgroup(attr, 0)) ||
-	    (err = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP |
-	                                         POSIX_SPAWN_SETSIGMASK |
-	                                         POSIX_SPAWN_SETSIGDEF)))
-		return err;
-	if (wr[2] >= 0)
-		err = posix_spawn_file_actions_adddup2(fa, wr[2], 0);
-	else
-		err = posix_spawn_file_actions_addopen(fa, 0, "/dev/null",
-		                                       O_RDONLY, 0);
-	if (err)
-		return err;
-	if (c->capture &&
-	    ((err = posix_spawn_file_actions_adddup2(fa, wr[0], 1)) ||
-	     (err = posix_spawn_file_actions_adddup2(fa, wr[1], 2))))
-		return err;
-	/* Output not read: raw inherits the output's descriptors, which need
-	 * not be ours; none goes to /dev/null. */
-	if (!c->capture && c->p->output) {
+	fd[0] = wr[2] >= 0 ? wr[2] : AL_SPAWN_NULL;
+	fd[1] = fd[2] = AL_SPAWN_KEEP;
+	if (c->capture) {
+		fd[1] = wr[0];
+		fd[2] = wr[1];
+	} else if (c->p->output) {
 		const alloter_output *o = c->p->output;
 		enum alloter_output_mode mode = alloter_output_mode(o);
 
-		for (int fd = 1; fd <= 2 && !err && mode == ALLOTER_OUTPUT_RAW;
-		     fd++)
-			if (al_output_fd(o, fd) != fd)
-				err = posix_spawn_file_actions_adddup2(
-					fa, al_output_fd(o, fd), fd);
-		if (mode == ALLOTER_OUTPUT_NONE &&
-		    !(err = posix_spawn_file_actions_addopen(fa, 1, "/dev/null",
-		                                             O_WRONLY, 0)))
-			err = posix_spawn_file_actions_adddup2(fa, 1, 2);
-		if (err)
-			return err;
+		for (int i = 1; i <= 2; i++)
+			if (mode == ALLOTER_OUTPUT_NONE)
+				fd[i] = AL_SPAWN_NULL;
+			else if (mode == ALLOTER_OUTPUT_RAW &&
+			         al_output_fd(o, i) != i)
+				fd[i] = al_output_fd(o, i);
 	}
-	if (c->p->cwd &&
-	    (err = posix_spawn_file_actions_addchdir_np(fa, c->p->cwd)))
-		return err;
-	return 0;
 }
 
 /* A write to a pipe whose reader left raises SIGPIPE for the writing
@@ -264,8 +224,7 @@ static int spawn(struct child *c)
 	char *own[3] = {NULL, NULL, NULL};
 	/* The child's ends: stdout, stderr, stdin. */
 	int wr[3] = {-1, -1, -1}, err, tries = 0;
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_t fa;
+	struct al_spawn sp, sh;
 	char **env;
 
 	if (c->capture) {
@@ -305,24 +264,25 @@ static int spawn(struct child *c)
 		err = ENOMEM;
 		goto out_pipes;
 	}
-	if ((err = posix_spawnattr_init(&attr)))
-		goto out_env;
-	if ((err = posix_spawn_file_actions_init(&fa)))
-		goto out_attr;
-	if ((err = spawn_setup(c, &attr, &fa, wr)))
-		goto out_fa;
+	/* The command, and the shell for a script the kernel will not
+	 * run. */
+	sh = (struct al_spawn){.file = shell, .argv = sh_argv, .envp = env,
+	                       .cwd = p->cwd};
+	child_fds(c, wr, sh.fd);
+	sp = sh;
+	if (p->argv) {
+		sp.file = p->argv[0];
+		sp.search = true;
+		sp.argv = p->argv;
+	}
 	if ((err = -al_spawn_begin()))
-		goto out_fa;
+		goto out_env;
 	for (;;) {
-		err = p->argv ? posix_spawnp(&c->pid, p->argv[0], &fa, &attr,
-		                             p->argv, env)
-		              : posix_spawn(&c->pid, shell, &fa, &attr,
-		                            sh_argv, env);
+		err = al_spawn(&sp, &c->pid, &c->pidfd);
 		/* A file without #! that the kernel will not run is a shell
 		 * script to execvp and to sh alike: hand it to the shell. */
 		if (err == ENOEXEC && p->argv && p->command)
-			err = posix_spawn(&c->pid, shell, &fa, &attr, sh_argv,
-			                  env);
+			err = al_spawn(&sh, &c->pid, &c->pidfd);
 		/* EAGAIN: out of processes for now (ulimit -u).  Back off
 		 * 50 ms, 100 ms, ... unless cancelled meanwhile. */
 		if (err != EAGAIN || ++tries == SPAWN_TRIES)
@@ -333,10 +293,6 @@ static int spawn(struct child *c)
 			break;
 	}
 	al_spawn_end(err ? 0 : c->pid);
-out_fa:
-	posix_spawn_file_actions_destroy(&fa);
-out_attr:
-	posix_spawnattr_destroy(&attr);
 out_env:
 	free(env);
 	for (int i = 0; i < 3; i++)
@@ -687,7 +643,6 @@ int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
 		r->err = -err;
 	} else {
 		r->pid = c.pid;
-		c.pidfd = pidfd_open(c.pid, 0);
 		supervise(&c);
 		if (c.pidfd >= 0)
 			close(c.pidfd);

@@ -124,6 +124,12 @@ void al_rusage_add(struct rusage *a, const struct rusage *b)
 		a->ru_maxrss = b->ru_maxrss;
 }
 
+void al_reap_unborn(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 int al_reap_leader(pid_t pid, int *status, struct rusage *ru)
 {
 	struct rusage own = {0};

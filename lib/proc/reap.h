@@ -17,6 +17,10 @@ void al_spawn_end(pid_t pid);
 /* Waits until no spawn is under way: every child spawned so far has
  * exec'd, so descriptors it had only as copies (close-on-exec) are gone. */
 void al_spawn_settle(void);
+/* Waits for a child that a spawn started but that never exec'd (it is
+ * ending or has ended), while the spawn still holds the lock; see
+ * spawn.c. */
+void al_reap_unborn(pid_t pid);
 /* Reaps the leader pid if it has ended, without blocking, and unregisters
  * it.  Returns 0 with *status and its resource use (with that of the
  * children it waited for) added to *ru, -EAGAIN while it runs, or another

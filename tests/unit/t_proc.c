@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -313,6 +314,84 @@ int main(void)
 		ok(output_of(&q, ALLOTER_OUTPUT_RAW, false, buf, sizeof buf) == 8 &&
 		   strcmp(buf, "out\nerr\n") == 0,
 		   "raw output goes to out_fd and err_fd");
+	}
+	/* The command is looked for along PATH as execvp does: past a file
+	 * there that may not be run, to one that may; a file found but not
+	 * allowed is what is said when none runs; an empty entry is the
+	 * task's own folder. */
+	{
+		char dir[] = "/tmp/t_proc_path.XXXXXX", a[64], b[64], path[160];
+		char *argv[] = {"t_proc_prog", NULL}, buf[16];
+		const char *old = getenv("PATH");
+		char *keep = old ? strdup(old) : NULL;
+		struct alloter_proc q = {.argv = argv};
+		struct alloter_proc_result r;
+		FILE *f;
+
+		mkdtemp(dir);
+		snprintf(a, sizeof a, "%s/a", dir);
+		snprintf(b, sizeof b, "%s/b", dir);
+		mkdir(a, 0700);
+		mkdir(b, 0700);
+		snprintf(path, sizeof path, "%s/t_proc_prog", a);
+		if ((f = fopen(path, "w"))) {
+			fputs("#!/bin/sh\necho a\n", f);
+			fclose(f);
+		}
+		chmod(path, 0600);
+		snprintf(path, sizeof path, "%s/t_proc_prog", b);
+		if ((f = fopen(path, "w"))) {
+			fputs("#!/bin/sh\necho b\n", f);
+			fclose(f);
+		}
+		chmod(path, 0700);
+		snprintf(path, sizeof path, "/nonexistent:%s:%s", a, b);
+		setenv("PATH", path, 1);
+		ok(output_of(&q, ALLOTER_OUTPUT_RAW, false, buf, sizeof buf) == 2 &&
+		   strcmp(buf, "b\n") == 0,
+		   "PATH: a file that may not be run is passed over");
+		snprintf(path, sizeof path, "%s:/nonexistent", a);
+		setenv("PATH", path, 1);
+		is_int(alloter_proc_run(&q, NULL, &r), -EACCES,
+		       "PATH: one found but not allowed is EACCES");
+		is_int(r.status, ALLOTER_PROC_SPAWN_FAILED, "and no spawn");
+		setenv("PATH", "/nonexistent", 1);
+		is_int(alloter_proc_run(&q, NULL, &r), -ENOENT,
+		       "PATH: none found is ENOENT");
+		setenv("PATH", "/nonexistent:", 1);
+		q.cwd = b;
+		ok(output_of(&q, ALLOTER_OUTPUT_RAW, false, buf, sizeof buf) == 2 &&
+		   strcmp(buf, "b\n") == 0,
+		   "PATH: an empty entry is the task's folder");
+		if (keep)
+			setenv("PATH", keep, 1);
+		else
+			unsetenv("PATH");
+		free(keep);
+		snprintf(path, sizeof path, "rm -rf %s", dir);
+		ok(system(path) == 0, "the test's folder is removed");
+	}
+
+	/* The task starts with no signal ignored or blocked, whatever
+	 * ours are. */
+	{
+		char *argv[] = {"grep", "-E", "^Sig(Blk|Ign)",
+		                "/proc/self/status", NULL};
+		struct alloter_proc q = {.argv = argv};
+		struct sigaction ign = {.sa_handler = SIG_IGN}, was;
+		sigset_t usr2, mask;
+		char buf[128];
+
+		sigemptyset(&usr2);
+		sigaddset(&usr2, SIGUSR2);
+		sigaction(SIGUSR1, &ign, &was);
+		sigprocmask(SIG_BLOCK, &usr2, &mask);
+		output_of(&q, ALLOTER_OUTPUT_RAW, false, buf, sizeof buf);
+		is_str(buf, "SigBlk:\t0000000000000000\n"
+		            "SigIgn:\t0000000000000000\n",
+		       "no signal blocked or ignored in the task");
+		sigprocmask(SIG_SETMASK, &mask, NULL);
+		sigaction(SIGUSR1, &was, NULL);
 	}
 	return tap_done();
 }
