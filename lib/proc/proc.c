@@ -428,6 +428,12 @@ static void reap(struct child *c)
 		c->reaped = true;
 }
 
+/* Whether the leader's group has no member left, not even a zombie. */
+static bool group_gone(const struct child *c)
+{
+	return kill(-c->pid, 0) < 0 && errno == ESRCH;
+}
+
 /* Waits for the leader, then for the rest of its group; see the top. */
 static void supervise(struct child *c)
 {
@@ -445,10 +451,14 @@ static void supervise(struct child *c)
 		if (c->terminating && !c->killed && now >= c->kill_at)
 			kill_now(c);
 		if (c->reaped) {
-			/* As zombies, orphans of the group that came to us
-			 * would still count as members. */
+			/* An empty group has no zombie to reap either, and
+			 * most groups end with their leader; as zombies,
+			 * orphans of the group that came to us would still
+			 * count as members. */
+			if (group_gone(c))
+				return;
 			al_reap_group(c->pid, &c->ru);
-			if (kill(-c->pid, 0) < 0 && errno == ESRCH)
+			if (group_gone(c))
 				return;
 			/* Zombies count as members until init reaps them,
 			 * which may take seconds: only the living matter. */
