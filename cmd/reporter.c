@@ -22,6 +22,7 @@
 #include "cilog.h"
 #include "clock.h"
 #include "joblog.h"
+#include "options.h"
 #include "report.h"
 #include "reporter.h"
 #include "signals.h"
@@ -280,10 +281,21 @@ fail:
 	return err;
 }
 
+/* Whether reporting a writes nothing at all: a success that no log,
+ * report, timeline or held output is told of. */
+static bool silent(const struct run *r, const struct attempt *a)
+{
+	return a->verdict.kind == VERDICT_SUCCEEDED &&
+	       !a->verdict.output_unread && !a->skipped && !r->joblog &&
+	       !r->report && !r->timeline && r->set.ci == CI_NONE &&
+	       !r->set.keep_order;
+}
+
 void reporter_post(struct reporter *rep, struct attempt *a)
 {
 	a->next = NULL;
-	if (rep->inline_reports) {
+	/* Without I/O, it is done here: the thread is not woken for it. */
+	if (rep->inline_reports || silent(rep->r, a)) {
 		report_one(rep->r, a);
 		return;
 	}
