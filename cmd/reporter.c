@@ -108,6 +108,7 @@ static void say(struct run *r, bool now, bool failure, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What it writes, silent() below must know of. */
 static void report_attempt(struct run *r, struct attempt *a)
 {
 	const struct verdict *v = &a->verdict;

@@ -162,11 +162,12 @@ static void child_fds(const struct child *c, const int *wr, int *fd)
 		const alloter_output *o = c->p->output;
 		enum alloter_output_mode mode = alloter_output_mode(o);
 
-		for (int i = 1; i <= 2; i++)
-			if (mode == ALLOTER_OUTPUT_NONE)
-				fd[i] = AL_SPAWN_NULL;
-			else if (mode == ALLOTER_OUTPUT_RAW &&
-			         al_output_fd(o, i) != i)
+		if (mode == ALLOTER_OUTPUT_NONE) {
+			fd[1] = AL_SPAWN_NULL;
+			fd[2] = 1; /* the same /dev/null */
+		}
+		for (int i = 1; i <= 2 && mode == ALLOTER_OUTPUT_RAW; i++)
+			if (al_output_fd(o, i) != i)
 				fd[i] = al_output_fd(o, i);
 	}
 }

@@ -87,10 +87,7 @@ NOT_INSTRUMENTED static int child(void *arg)
 
 		if (from == AL_SPAWN_KEEP)
 			continue;
-		if (from == AL_SPAWN_NULL && fd == 2 &&
-		    s->fd[1] == AL_SPAWN_NULL) {
-			from = 1; /* one /dev/null for both */
-		} else if (from == AL_SPAWN_NULL) {
+		if (from == AL_SPAWN_NULL) {
 			from = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null",
 			                    (fd ? O_WRONLY : O_RDONLY) |
 			                    O_CLOEXEC);
@@ -153,20 +150,19 @@ static pid_t start(struct shared *sh, bool pidfd,
 	return pid;
 }
 
-/* The candidates for s->file, in the order execvp tries them, in one
- * allocation: *out points to the array.  Returns 0 or ENOMEM. */
-static int candidates(const struct al_spawn *s, char ***out)
+/* The candidates for s->file, in the order execvp tries them: *out is
+ * one, which is one[] (no allocation) for a file that is not looked for,
+ * else one allocation to free.  Returns 0 or ENOMEM. */
+static int candidates(const struct al_spawn *s, char *one[2], char ***out)
 {
 	const char *path = getenv("PATH");
 	size_t len = strlen(s->file), n = 1, room;
 	char **v, *at;
 
 	if (!s->search || strchr(s->file, '/') || !*s->file) {
-		if (!(v = malloc(2 * sizeof *v)))
-			return ENOMEM;
-		v[0] = (char *)s->file;
-		v[1] = NULL;
-		*out = v;
+		one[0] = (char *)s->file;
+		one[1] = NULL;
+		*out = one;
 		return 0;
 	}
 	if (!path)
@@ -230,10 +226,7 @@ static int glibc_spawn(const struct al_spawn *s, pid_t *pid, int *pidfd)
 	                                          POSIX_SPAWN_SETSIGDEF)))
 		goto out;
 	for (int fd = 0; fd < 3 && !err; fd++) {
-		if (s->fd[fd] == AL_SPAWN_NULL && fd == 2 &&
-		    s->fd[1] == AL_SPAWN_NULL)
-			err = posix_spawn_file_actions_adddup2(&fa, 1, 2);
-		else if (s->fd[fd] == AL_SPAWN_NULL)
+		if (s->fd[fd] == AL_SPAWN_NULL)
 			err = posix_spawn_file_actions_addopen(
 				&fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
 		else if (s->fd[fd] != AL_SPAWN_KEEP)
@@ -258,7 +251,7 @@ out_attr:
 int al_spawn(const struct al_spawn *s, pid_t *pid, int *pidfd)
 {
 	struct shared sh = {.s = s};
-	char **paths;
+	char *one[2], **paths;
 	int fd = -1, err;
 	bool with;
 	pid_t p;
@@ -266,7 +259,7 @@ int al_spawn(const struct al_spawn *s, pid_t *pid, int *pidfd)
 #ifdef __SANITIZE_THREAD__
 	return glibc_spawn(s, pid, pidfd);
 #endif
-	if ((err = candidates(s, &paths)))
+	if ((err = candidates(s, one, &paths)))
 		return err;
 	sh.paths = paths;
 	with = atomic_load_explicit(&with_pidfd, memory_order_relaxed);
@@ -275,7 +268,8 @@ int al_spawn(const struct al_spawn *s, pid_t *pid, int *pidfd)
 		p = start(&sh, with = false, &fd);
 	}
 	err = p < 0 ? errno : sh.err;
-	free(paths);
+	if (paths != one)
+		free(paths);
 	if (p >= 0 && err) {
 		if (fd >= 0)
 			close(fd);

@@ -19,7 +19,9 @@ struct al_spawn {
 	char *const *argv;
 	char *const *envp;
 	int fd[3];           /* what the child's 0, 1, 2 become: one of ours,
-	                        to dup2 there, or AL_SPAWN_KEEP/AL_SPAWN_NULL */
+	                        to dup2 there (done in that order, so 1 for
+	                        2 is the child's new stdout), or
+	                        AL_SPAWN_KEEP/AL_SPAWN_NULL */
 	const char *cwd;     /* or NULL */
 };
 

@@ -66,6 +66,7 @@ static ssize_t output_of(struct alloter_proc *q, enum alloter_output_mode mode,
 		alloter_proc_run(q, NULL, NULL);
 		alloter_output_flush(out);
 		alloter_output_free(out);
+		q->output = NULL; /* q may run again */
 		if (lseek(fd, 0, SEEK_SET) == 0 &&
 		    (n = read(fd, buf, len - 1)) >= 0)
 			buf[n] = '\0';
