@@ -176,6 +176,12 @@ void alloter_pool_free(alloter_pool *p);
  * in the group until the limit allows): a thread in the batch takes the next
  * task only when it is about to run it (so a stop, the deadline or the
  * limit is checked at that moment), and the calling thread is one of them.
+ * An array's tasks that end in under 2 µs are taken several at a time (up
+ * to 16, twice as many each time while they stay that short, one again
+ * after a longer one), and each is still checked before it starts; so
+ * threads do not take turns at the batch's lock for every trivial task, at
+ * the cost that a long task after a run of short ones may hold up to 15
+ * others behind it.  Each outcome still has its own start and duration.
  * Whenever a thread takes a task and the limit leaves room, the batch asks
  * the pool for one more thread, one at a time.  So a small batch of short
  * tasks mostly runs on the calling thread, at the cost of one wake-up of a

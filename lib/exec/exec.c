@@ -8,7 +8,8 @@
  * (a participant) takes the next task from the feed only when it is about
  * to run it, runs it, reports its end to the feed and takes the next, all
  * in one hold of the lock per task, so a task's end and the next start
- * cost no hand-off between threads.  Whether a task may still start (a
+ * cost no hand-off between threads.  An array's short tasks are taken in
+ * bursts, one hold for several (see BURST_SHORT_NS).  Whether a task may still start (a
  * stop, the deadline, the limit) is decided at that moment, so nothing
  * handed out is ever left waiting for a thread.
  * The caller's thread is the coordinator.  Unless the feed has a wake
@@ -38,6 +39,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,18 +54,41 @@
  * asked for is stuck behind busy threads (a nested exec). */
 #define STUCK_POLL_MS 10
 
+/* An array's tasks that end faster than this are taken several at a time,
+ * up to BURST_MAX in one hold of the lock: for such a task, taking the
+ * lock and telling its end cost more than running it, and two threads
+ * that take turns at the lock for every task are slower than one.  The
+ * burst doubles while its tasks stay short and is back to one as soon as
+ * one is not, so a long task holds at most BURST_MAX - 1 short ones behind
+ * it; and each task of a burst is looked at before it starts, as a single
+ * one is when taken (stop, cancel, deadline, an earlier failure). */
+#define BURST_SHORT_NS 2000
+#define BURST_MAX 16
+
 struct batch;
 
-/* A task: on the stack of the participant that runs it, or, for a group,
- * on the heap while it waits in the group's queue. */
-struct slot {
-	struct batch *r;
+/* A task handed to a participant, or, for a group, waiting in its queue. */
+struct job {
 	struct alloter_task task;
 	size_t id;
 	struct alloter_outcome o;
 	struct alloter_outcome *out; /* a group's: where the outcome goes */
-	bool helper;                 /* run by a pool thread */
-	struct slot *next;           /* in the queue or on the free list */
+};
+
+/* A group's task on the heap while it waits in the group's queue. */
+struct queued {
+	struct job job;
+	struct queued *next; /* in the queue or on the free list */
+};
+
+/* What a participant runs between two holds of the lock: one task, or a
+ * burst of an array's short ones; on the participant's stack. */
+struct slot {
+	struct batch *r;
+	bool helper;   /* run by a pool thread */
+	unsigned n;    /* jobs taken */
+	unsigned ran;  /* of them, started (they run in order) */
+	struct job job[BURST_MAX];
 };
 
 struct batch {
@@ -89,8 +114,8 @@ struct batch {
 	int64_t deadline;                      /* constant: monotonic ns;
 	                                          0 = none */
 	struct alloter_exec_result *res;
-	struct slot *qhead, *qtail; /* a group's tasks, not started yet */
-	struct slot *free_list;     /* a group's spare slots */
+	struct queued *qhead, *qtail; /* a group's tasks, not started yet */
+	struct queued *free_list;     /* a group's spare entries */
 	size_t queued;    /* in the queue */
 	size_t running;   /* started, not ended */
 	size_t withdrawn; /* handed in or out but never started */
@@ -105,6 +130,10 @@ struct batch {
 	bool sleeping; /* the coordinator sleeps: wake it */
 	bool poked;    /* else: it must look before it sleeps */
 	bool stopping, ended, waiting, closed;
+	atomic_bool halt; /* stopping, for a burst's look without the lock */
+	unsigned burst;   /* jobs an array's participant takes at once; 0:
+	                     one always (a feed may not be told of a task
+	                     handed out and never started) */
 	bool watch_wake; /* while waiting: the feed's wake_fd can end it */
 };
 
@@ -112,6 +141,7 @@ static void stop(struct batch *r, int reason)
 {
 	if (!r->stopping) {
 		r->stopping = true;
+		atomic_store_explicit(&r->halt, true, memory_order_relaxed);
 		r->res->stop_reason = reason;
 		if (r->go_waiting)
 			pthread_cond_broadcast(&r->room);
@@ -134,7 +164,7 @@ static int stop_reason(struct batch *r)
 
 /* A task's end (or its withdrawal), told to the feed and counted; with the
  * lock held. */
-static void finish(struct batch *r, struct slot *s)
+static void finish(struct batch *r, struct job *s)
 {
 	int verdict = r->feed->done(r->feed->ud, s->id, &s->o);
 
@@ -218,27 +248,29 @@ static void ask(struct batch *r)
 static void withdraw_queued(struct batch *r)
 {
 	while (r->qhead) {
-		struct slot *s = r->qhead;
+		struct queued *q = r->qhead;
 
-		r->qhead = s->next;
+		r->qhead = q->next;
 		r->queued--;
-		s->o = (struct alloter_outcome){.state = ALLOTER_NOT_RUN,
-		                                .reason = r->res->stop_reason};
-		finish(r, s);
-		s->next = r->free_list;
-		r->free_list = s;
+		q->job.o = (struct alloter_outcome){
+			.state = ALLOTER_NOT_RUN, .reason = r->res->stop_reason};
+		finish(r, &q->job);
+		q->next = r->free_list;
+		r->free_list = q;
 	}
 	r->qtail = NULL;
 }
 
-/* Hands the calling thread the next task to run, in *s, or returns false:
- * the batch stopped, is at its limit, or has none now.  Counts it as
- * started.  With the lock held. */
+/* Hands the calling thread the next task to run, or a burst of them, in
+ * *s, or returns false: the batch stopped, is at its limit, or has none
+ * now.  Counts the first as started.  With the lock held. */
 static bool take(struct batch *r, struct slot *s)
 {
 	struct alloter_task task;
 	size_t id;
+	unsigned want = r->burst ? r->burst : 1;
 	int n, why = stop_reason(r), limit = r->opts.limit;
+	bool full = limit && r->running >= (size_t)limit;
 
 	if (why)
 		stop(r, why);
@@ -246,60 +278,113 @@ static bool take(struct batch *r, struct slot *s)
 		withdraw_queued(r);
 		return false;
 	}
-	if (r->qhead) {
-		struct slot *q = r->qhead;
+	s->n = s->ran = 0;
+	/* A group's were admitted under the limit when they were queued; an
+	 * array's were given back by a burst and wait for room like any. */
+	if (r->qhead && !(r->burst && full)) {
+		struct queued *q = r->qhead;
 
-		/* Admitted under the limit when it was queued. */
 		if (!(r->qhead = q->next))
 			r->qtail = NULL;
 		r->queued--;
-		s->task = q->task;
-		s->id = q->id;
-		s->out = q->out;
+		s->job[s->n++] = q->job;
 		q->next = r->free_list;
 		r->free_list = q;
 	} else {
-		if (r->ended || r->waiting || r->err ||
-		    (limit && r->running >= (size_t)limit))
+		if (r->ended || r->waiting || r->err || full)
 			return false;
-		n = r->feed->next(r->feed->ud, &task, &id);
-		if (n == ALLOTER_NEXT_WAIT || n == ALLOTER_NEXT_BUSY) {
-			r->waiting = true;
-			r->watch_wake = n == ALLOTER_NEXT_WAIT &&
-			                r->feed->wake_fd >= 0;
-			return false;
+		while (s->n < want) {
+			n = r->feed->next(r->feed->ud, &task, &id);
+			if (n == ALLOTER_NEXT_WAIT || n == ALLOTER_NEXT_BUSY) {
+				r->waiting = true;
+				r->watch_wake = n == ALLOTER_NEXT_WAIT &&
+				                r->feed->wake_fd >= 0;
+				break;
+			}
+			if (n != ALLOTER_NEXT_TASK) {
+				/* The end, or an error of the feed's own. */
+				if (n < 0 && !r->err)
+					r->err = n;
+				r->ended = true;
+				break;
+			}
+			s->job[s->n++] = (struct job){.task = task, .id = id};
 		}
-		if (n != ALLOTER_NEXT_TASK) {
-			/* The end, or an error of the feed's own. */
-			if (n < 0 && !r->err)
-				r->err = n;
-			r->ended = true;
+		if (s->n == 0)
 			return false;
-		}
-		s->task = task;
-		s->id = id;
-		s->out = NULL;
 	}
-	s->o = (struct alloter_outcome){0};
+	for (unsigned i = 0; i < s->n; i++)
+		s->job[i].o = (struct alloter_outcome){0};
 	r->running++;
 	r->res->started++;
 	ask(r);
 	return true;
 }
 
+/* Ends what s ran of its jobs, and the rest unstarted; with the lock
+ * held.  The next burst is longer if every job ran short. */
+static void settle(struct batch *r, struct slot *s)
+{
+	bool short_ones = s->ran == s->n;
+	int why;
+
+	for (unsigned i = 0; i < s->ran; i++) {
+		finish(r, &s->job[i]);
+		short_ones &= s->job[i].o.duration_ns < BURST_SHORT_NS;
+	}
+	if (s->ran > 1)
+		r->res->started += s->ran - 1;
+	if (s->ran < s->n) {
+		/* It stopped for a reason the batch has not taken up yet
+		 * if it was the deadline: take it up now. */
+		if ((why = stop_reason(r)))
+			stop(r, why);
+		for (unsigned i = s->ran; i < s->n; i++) {
+			s->job[i].o = (struct alloter_outcome){
+				.state = ALLOTER_NOT_RUN,
+				.reason = r->res->stop_reason};
+			finish(r, &s->job[i]);
+		}
+	}
+	if (r->burst)
+		r->burst = !short_ones ? 1
+		           : r->burst < BURST_MAX ? r->burst * 2 : BURST_MAX;
+	r->running--;
+}
+
+/* Puts the jobs of s after those it ran back at the head of the queue,
+ * in order, for another participant; with the lock held.  One that cannot
+ * be kept ends unstarted. */
+static void give_back(struct batch *r, struct slot *s)
+{
+	while (s->n > s->ran) {
+		struct queued *q = malloc(sizeof *q);
+
+		if (!q)
+			break;
+		s->n--;
+		*q = (struct queued){.job = s->job[s->n], .next = r->qhead};
+		if (!r->qhead)
+			r->qtail = q;
+		r->qhead = q;
+		r->queued++;
+	}
+}
+
 /* A task ended its thread with pthread_exit: the unwinding runs this, on
  * a pool thread, and the task fails; the thread leaves the batch, and the
- * pool replaces it. */
+ * pool replaces it.  The rest of its burst is given back, to run. */
 static void task_exited(void *arg)
 {
 	struct slot *s = arg;
 	struct batch *r = s->r;
 
-	s->o.state = ALLOTER_FAILED;
-	s->o.err = -EOWNERDEAD;
+	s->job[s->ran].o.state = ALLOTER_FAILED;
+	s->job[s->ran].o.err = -EOWNERDEAD;
+	s->ran++;
 	pthread_mutex_lock(&r->lock);
-	finish(r, s);
-	r->running--;
+	give_back(r, s);
+	settle(r, s);
 	if (s->helper)
 		r->gone++;
 	ask(r);
@@ -308,32 +393,53 @@ static void task_exited(void *arg)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* Whether a burst must start no more of its jobs: the batch stops or is
+ * cancelled, its deadline is past at `now`, or the job before failed in a
+ * batch that stops on failure (which the lock will tell the others). */
+static bool halted(struct batch *r, const struct job *before, int64_t now)
+{
+	return atomic_load_explicit(&r->halt, memory_order_relaxed) ||
+	       alloter_cancel_reason(r->cancel) ||
+	       (r->deadline && now >= r->deadline) ||
+	       (before->o.state != ALLOTER_SUCCEEDED &&
+	        (r->opts.fail_fast || r->opts.kill_others));
+}
+
 /* Runs s, taken with take(), and ends it: called with the lock held,
- * which it releases while the task runs. */
+ * which it releases while the jobs run.  A job's end is read once and is
+ * also the next one's start. */
 static void run(struct batch *r, struct slot *s)
 {
-	int64_t t0;
+	int64_t t;
 	int err, why;
 
 	pthread_mutex_unlock(&r->lock);
-	t0 = al_mono_ns();
-	s->o.start_ns = t0 + r->wall_minus_mono;
+	t = al_mono_ns();
 	pthread_cleanup_push(task_exited, s);
-	err = s->task.fn(s->task.arg, r->cancel);
-	pthread_cleanup_pop(0);
-	s->o.duration_ns = al_mono_ns() - t0;
-	s->o.err = err;
-	if (!err)
-		s->o.state = ALLOTER_SUCCEEDED;
-	else if ((why = alloter_cancel_reason(r->cancel))) {
-		s->o.state = ALLOTER_CANCELLED;
-		s->o.reason = why;
-	} else {
-		s->o.state = ALLOTER_FAILED;
+	for (; s->ran < s->n; s->ran++) {
+		struct job *j = &s->job[s->ran];
+		int64_t end;
+
+		if (s->ran && halted(r, j - 1, t))
+			break;
+		j->o.start_ns = t + r->wall_minus_mono;
+		err = j->task.fn(j->task.arg, r->cancel);
+		end = al_mono_ns();
+		j->o.duration_ns = end - t;
+		t = end;
+		j->o.err = err;
+		if (!err)
+			j->o.state = ALLOTER_SUCCEEDED;
+		else if ((why = alloter_cancel_reason(r->cancel))) {
+			j->o.state = ALLOTER_CANCELLED;
+			j->o.reason = why;
+		} else {
+			j->o.state = ALLOTER_FAILED;
+		}
 	}
+	pthread_cleanup_pop(0);
 	pthread_mutex_lock(&r->lock);
-	finish(r, s);
-	r->running--;
+	settle(r, s);
 }
 
 /* A pool thread in the batch: it runs tasks for as long as the batch has
@@ -490,6 +596,9 @@ static int batch_init(struct batch *r, alloter_pool *pool,
 	                    .pool = pool, .res = res, .efd = -1,
 	                    .wall_minus_mono = al_wall_ns() - al_mono_ns()};
 	r->work.fn = help;
+	/* The array's own feed (the one with more()) takes NOT_RUN ends of
+	 * tasks it handed out, which a burst cut short has. */
+	r->burst = more ? 1 : 0;
 	*res = (struct alloter_exec_result)ALLOTER_EXEC_RESULT_INIT;
 	/* The lock is held briefly but often, by threads that end tasks at
 	 * once: spinning a little before sleeping saves a futex round trip
@@ -546,9 +655,9 @@ static int batch_end(struct batch *r)
 	al_cancel_release(r->cancel, r->fds);
 	al_pool_give_fds(r->pool, r->fds);
 	while (r->free_list) {
-		struct slot *s = r->free_list;
-		r->free_list = s->next;
-		free(s);
+		struct queued *q = r->free_list;
+		r->free_list = q->next;
+		free(q);
 	}
 	if (r->efd >= 0)
 		close(r->efd);
@@ -714,7 +823,8 @@ static int group_go(alloter_group *g, alloter_fn fn, void *arg,
                     struct alloter_outcome *out, bool block)
 {
 	struct batch *r = &g->r;
-	struct slot *s, mine = {.r = r};
+	struct queued *q;
+	struct slot mine = {.r = r};
 	int err = 0;
 
 	if (!fn)
@@ -750,21 +860,21 @@ static int group_go(alloter_group *g, alloter_fn fn, void *arg,
 		pthread_cond_wait(&r->room, &r->lock);
 		r->go_waiting--;
 	}
-	if ((s = r->free_list)) {
-		r->free_list = s->next;
-	} else if (!(s = malloc(sizeof *s))) {
+	if ((q = r->free_list)) {
+		r->free_list = q->next;
+	} else if (!(q = malloc(sizeof *q))) {
 		err = -ENOMEM;
 		goto out;
 	}
-	*s = (struct slot){.r = r, .task = {fn, arg}, .id = r->seq++,
-	                   .out = out};
+	*q = (struct queued){.job = {.task = {fn, arg}, .id = r->seq++,
+	                             .out = out}};
 	if (out)
-		*out = s->o;
+		*out = q->job.o;
 	if (r->qtail)
-		r->qtail->next = s;
+		r->qtail->next = q;
 	else
-		r->qhead = s;
-	r->qtail = s;
+		r->qhead = q;
+	r->qtail = q;
 	r->queued++;
 	ask(r);
 out:
