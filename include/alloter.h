@@ -137,8 +137,14 @@ int alloter_cancel_hurry_fd(const alloter_cancel *c);
  * thread's batch later makes the pool start it; its stack is stack_size
  * bytes (0: the system's default for new threads, as pthread_create
  * gives; see ulimit -s).  A task's large local arrays need a pool made
- * with enough.  The pool also keeps up to 16 spare eventfd pairs, lent to
- * its batches' cancellation handles so that a batch opens no descriptor;
+ * with enough.  A pool thread that runs out of work, and a batch that
+ * waits for pool threads to leave it at its end, first watch for up to
+ * 50 µs (yielding the processor meanwhile) before they sleep, one pool
+ * thread at a time: a program that starts batches back to back then pays
+ * no wake-up of a sleeping thread, at the cost of that much processor time
+ * after the last batch of a spell.  The pool also keeps up to 16 spare
+ * eventfd pairs, lent to its batches' cancellation handles so that a batch
+ * opens no descriptor;
  * alloter_pool_free closes them.  alloter_pool_free must not be called
  * while a batch on the pool is running (an exec, an unfreed group); it
  * joins every thread.

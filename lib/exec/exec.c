@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/spin.h"
 #include "exec/cancel.h"
 #include "exec/pool.h"
 
@@ -98,9 +99,9 @@ struct batch {
 	                         polls */
 	struct al_work work;  /* the pool's thread calls help() with it */
 	const struct alloter_feed *feed;       /* constant */
-	bool (*more)(void *ud);                /* constant: whether next()
-	                                          has a task, when it can
-	                                          tell; NULL: ask it */
+	size_t (*left)(void *ud);              /* constant: how many tasks
+	                                          next() still has, when it
+	                                          can tell; NULL: ask it */
 	struct alloter_exec_opts opts;         /* constant */
 	alloter_pool *pool;                    /* constant */
 	alloter_cancel *cancel;                /* constant */
@@ -121,7 +122,9 @@ struct batch {
 	size_t withdrawn; /* handed in or out but never started */
 	size_t seq;       /* a group's next id */
 	unsigned go_waiting;
-	unsigned gone;    /* pool threads that came and left */
+	atomic_uint gone; /* pool threads that came and left (written under
+	                     the lock, watched without it at the end) */
+	unsigned taken;   /* at the end: pool threads that came */
 	int err;
 	bool asking;   /* a pool thread was asked for and has not come */
 	bool alone;    /* the pool has no thread to give at all */
@@ -224,7 +227,10 @@ static bool coordinator_needed(const struct batch *r)
 }
 
 /* Asks the pool for one more thread if the batch has a task that may
- * start now and none was asked for yet; with the lock held. */
+ * start now and none was asked for yet; with the lock held.  While an
+ * array's tasks run short (in bursts), only for a whole burst's worth:
+ * fewer go to the threads already in the batch sooner than a woken one
+ * could come for them. */
 static void ask(struct batch *r)
 {
 	int limit = r->opts.limit;
@@ -233,7 +239,8 @@ static void ask(struct batch *r)
 	    (limit && r->running >= (size_t)limit))
 		return;
 	if (!r->qhead && (r->ended || r->waiting || r->err ||
-	                  (r->more && !r->more(r->feed->ud))))
+	                  (r->left && r->left(r->feed->ud) <
+	                                      (r->burst > 1 ? BURST_MAX : 1))))
 		return;
 	/* Under the batch's lock, which the pool's threads never hold
 	 * while they wait for the pool's. */
@@ -461,6 +468,7 @@ static void help(struct al_work *w)
 			break;
 		}
 	}
+	al_pool_returning(r->pool);
 	r->gone++;
 	/* Still under the lock: once it is released, the coordinator may
 	 * end the batch and free it, so this thread must not touch it. */
@@ -528,6 +536,14 @@ static void poll_wakes(struct batch *r)
 		r->waiting = false;
 }
 
+static bool all_gone(const void *arg)
+{
+	const struct batch *r = arg;
+
+	return atomic_load_explicit(&r->gone, memory_order_relaxed) >=
+	       r->taken;
+}
+
 /* Runs the batch to its end, then waits for the pool's threads to leave
  * it; with the lock held. */
 static void coordinate(struct batch *r)
@@ -569,6 +585,14 @@ static void coordinate(struct batch *r)
 	r->over = true;
 	taken = al_pool_unask(r->pool, &r->work);
 	r->asking = false;
+	if (r->gone < taken) {
+		/* A thread that came is most likely on its way out: watch
+		 * for it a while rather than sleep and be woken (spin.h). */
+		r->taken = taken;
+		pthread_mutex_unlock(&r->lock);
+		al_spin(all_gone, r);
+		pthread_mutex_lock(&r->lock);
+	}
 	while (r->gone < taken) {
 		r->sleeping = true;
 		pthread_cond_wait(&r->wake, &r->lock);
@@ -585,20 +609,21 @@ static int check_opts(const struct alloter_exec_opts *opts)
 /* Sets up a batch; the deadline counts from here.  Returns 0 or a
  * negative errno value. */
 static int batch_init(struct batch *r, alloter_pool *pool,
-                      const struct alloter_feed *feed, bool (*more)(void *),
+                      const struct alloter_feed *feed,
+                      size_t (*left)(void *),
                       const struct alloter_exec_opts *opts,
                       struct alloter_exec_result *res)
 {
 	pthread_mutexattr_t ma;
 	int err;
 
-	*r = (struct batch){.feed = feed, .more = more, .opts = *opts,
+	*r = (struct batch){.feed = feed, .left = left, .opts = *opts,
 	                    .pool = pool, .res = res, .efd = -1,
 	                    .wall_minus_mono = al_wall_ns() - al_mono_ns()};
 	r->work.fn = help;
-	/* The array's own feed (the one with more()) takes NOT_RUN ends of
-	 * tasks it handed out, which a burst cut short has. */
-	r->burst = more ? 1 : 0;
+	/* The array's own feed (the one that counts what is left) takes
+	 * NOT_RUN ends of tasks it handed out, which a burst cut short has. */
+	r->burst = left ? 1 : 0;
 	*res = (struct alloter_exec_result)ALLOTER_EXEC_RESULT_INIT;
 	/* The lock is held briefly but often, by threads that end tasks at
 	 * once: spinning a little before sleeping saves a futex round trip
@@ -668,7 +693,8 @@ static int batch_end(struct batch *r)
 }
 
 static int run_feed(alloter_pool *pool, const struct alloter_feed *feed,
-                    bool (*more)(void *), const struct alloter_exec_opts *opts,
+                    size_t (*left)(void *),
+                    const struct alloter_exec_opts *opts,
                     struct alloter_exec_result *res)
 {
 	static const struct alloter_exec_opts defaults = ALLOTER_EXEC_OPTS_INIT;
@@ -683,7 +709,7 @@ static int run_feed(alloter_pool *pool, const struct alloter_feed *feed,
 		opts = &defaults;
 	if (!pool || !feed || !feed->next || !feed->done || check_opts(opts))
 		return -EINVAL;
-	if ((err = batch_init(&r, pool, feed, more, opts, res)))
+	if ((err = batch_init(&r, pool, feed, left, opts, res)))
 		return err;
 	pthread_mutex_lock(&r.lock);
 	coordinate(&r);
@@ -718,12 +744,12 @@ static int array_next(void *ud, struct alloter_task *task, size_t *id)
 	return ALLOTER_NEXT_TASK;
 }
 
-/* So that the last task handed out asks the pool for no thread. */
-static bool array_more(void *ud)
+/* So that the last tasks handed out ask the pool for no thread. */
+static size_t array_left(void *ud)
 {
 	struct array_feed *a = ud;
 
-	return a->next < a->n;
+	return a->n - a->next;
 }
 
 static int array_done(void *ud, size_t id, const struct alloter_outcome *o)
@@ -759,7 +785,7 @@ int alloter_exec(alloter_pool *pool, const struct alloter_task *tasks, size_t n,
 	}
 	if (!res)
 		res = &scratch;
-	err = run_feed(pool, &feed, array_more, opts, res);
+	err = run_feed(pool, &feed, array_left, opts, res);
 	/* Every task handed out ran and succeeded, and the array is done
 	 * even if a late stop kept next() from saying so. */
 	if (!err && res->succeeded == n)

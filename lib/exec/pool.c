@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "base/spin.h"
 #include "exec/pool.h"
 
 /* Spare eventfd pairs kept: as many as batches that commonly run at once
@@ -30,14 +31,30 @@ struct alloter_pool {
 	pthread_t *ids;         /* every thread started, to join at the end */
 	unsigned max, threads, live, idle, ids_cap;
 	atomic_uint pending;    /* queued work; written under the lock, read
-	                           without it by al_pool_queued_beyond */
-	bool stopping;
+	                           without it by al_pool_queued_beyond and a
+	                           spinning thread */
+	unsigned spinning;      /* threads looking at the queue without the
+	                           lock before they sleep: 0 or 1 */
+	atomic_uint returning;  /* threads that said they are on their way
+	                           back from work (al_pool_returning) */
+	atomic_bool stopping;
 	pthread_attr_t attr;
 	int spare[SPARE_FDS][2];
 	unsigned spares;
 };
 
 static int grow(alloter_pool *p);
+
+/* Whether this thread said al_pool_returning in the work it runs. */
+static _Thread_local bool said_returning;
+
+/* Threads that will look at the queue before they sleep, without being
+ * woken; with the lock held. */
+static unsigned coming(const alloter_pool *p)
+{
+	return p->idle + p->spinning +
+	       atomic_load_explicit(&p->returning, memory_order_relaxed);
+}
 
 /* A task ended its thread (pthread_exit): the thread leaves the pool, and
  * another takes its place if work waits for one. */
@@ -47,7 +64,7 @@ static void worker_gone(void *arg)
 
 	pthread_mutex_lock(&p->lock);
 	p->live--;
-	if (p->pending > p->idle && !p->stopping)
+	if (p->pending > coming(p) && !p->stopping)
 		grow(p);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -68,6 +85,28 @@ static void unlink_work(alloter_pool *p, struct al_work *w)
 	                      memory_order_relaxed);
 }
 
+/* A thread out of work watches the queue for a while before it sleeps
+ * (see spin.h), without the lock, which it holds when called and when it
+ * returns; one at a time, so an idle pool burns one thread's time at most.
+ * Work queued meanwhile is taken under the lock after, so none is missed,
+ * and needs no wake-up. */
+static bool work_or_stop(const void *arg)
+{
+	const alloter_pool *p = arg;
+
+	return atomic_load_explicit(&p->pending, memory_order_relaxed) ||
+	       atomic_load_explicit(&p->stopping, memory_order_relaxed);
+}
+
+static void spin(alloter_pool *p)
+{
+	p->spinning++;
+	pthread_mutex_unlock(&p->lock);
+	al_spin(work_or_stop, p);
+	pthread_mutex_lock(&p->lock);
+	p->spinning--;
+}
+
 static void *worker(void *arg)
 {
 	alloter_pool *p = arg;
@@ -76,6 +115,8 @@ static void *worker(void *arg)
 	for (;;) {
 		struct al_work *w;
 
+		if (!p->head && !p->stopping && !p->spinning)
+			spin(p);
 		while (!p->head && !p->stopping) {
 			p->idle++;
 			pthread_cond_wait(&p->work, &p->lock);
@@ -91,6 +132,11 @@ static void *worker(void *arg)
 		w->fn(w);
 		pthread_cleanup_pop(0);
 		pthread_mutex_lock(&p->lock);
+		if (said_returning) {
+			said_returning = false;
+			atomic_fetch_sub_explicit(&p->returning, 1,
+			                          memory_order_relaxed);
+		}
 	}
 	p->live--;
 	pthread_mutex_unlock(&p->lock);
@@ -102,6 +148,7 @@ int alloter_pool_new_opts(alloter_pool **out,
 {
 	static const struct alloter_pool_opts defaults = ALLOTER_POOL_OPTS_INIT;
 	alloter_pool *p;
+	pthread_mutexattr_t ma;
 	sigset_t mask;
 	int err;
 
@@ -120,7 +167,14 @@ int alloter_pool_new_opts(alloter_pool **out,
 	if (opts->stack_size &&
 	    (err = pthread_attr_setstacksize(&p->attr, opts->stack_size)))
 		goto fail_attr;
-	if ((err = pthread_mutex_init(&p->lock, NULL)))
+	/* Held briefly, and wanted at once by a spinning thread that saw
+	 * work queued under it: spinning a little before sleeping saves that
+	 * thread a futex round trip. */
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+	err = pthread_mutex_init(&p->lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (err)
 		goto fail_attr;
 	if ((err = pthread_cond_init(&p->work, NULL)))
 		goto fail_lock;
@@ -210,16 +264,17 @@ int al_pool_ask(alloter_pool *p, struct al_work *w)
 	w->queued = true;
 	atomic_store_explicit(&p->pending, p->pending + 1,
 	                      memory_order_relaxed);
-	if (p->pending > p->idle && (p->max == 0 || p->live < p->max)) {
+	if (p->pending > coming(p) && (p->max == 0 || p->live < p->max)) {
 		err = grow(p);
 		if (err && p->live > 0)
 			err = 0; /* out of threads: it waits for a busy one */
 		else if (err)
 			unlink_work(p, w); /* no thread will ever take it */
 	}
-	/* Only an idle thread needs the futex wake; a busy one looks at
-	 * the queue before it sleeps. */
-	if (!err && p->idle)
+	/* Only a sleeping thread needs the futex wake; a busy one looks at
+	 * the queue before it sleeps, and a spinning or returning one is
+	 * about to. */
+	if (!err && p->idle && p->pending > coming(p) - p->idle)
 		pthread_cond_signal(&p->work);
 out:
 	pthread_mutex_unlock(&p->lock);
@@ -243,9 +298,15 @@ bool al_pool_stuck(alloter_pool *p)
 	bool stuck;
 
 	pthread_mutex_lock(&p->lock);
-	stuck = p->idle < p->pending && p->max && p->live >= p->max;
+	stuck = coming(p) < p->pending && p->max && p->live >= p->max;
 	pthread_mutex_unlock(&p->lock);
 	return stuck;
+}
+
+void al_pool_returning(alloter_pool *p)
+{
+	said_returning = true;
+	atomic_fetch_add_explicit(&p->returning, 1, memory_order_relaxed);
 }
 
 /* A hint, asked once per task a pool thread runs: no lock, so that the

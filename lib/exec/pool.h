@@ -27,6 +27,10 @@ int al_pool_ask(alloter_pool *p, struct al_work *w);
 /* Takes w out of the queue, so no thread comes for it any more, and
  * returns how many threads were ever handed it (each calls w->fn once). */
 unsigned al_pool_unask(alloter_pool *p, struct al_work *w);
+/* Said by a w->fn on a pool thread just before it lets anyone see that it
+ * is done with w (after which it returns at once): work asked for
+ * meanwhile then waits for this thread instead of waking another. */
+void al_pool_returning(alloter_pool *p);
 /* Whether work asked for may wait long: no thread is idle and the pool
  * may not grow. */
 bool al_pool_stuck(alloter_pool *p);

@@ -139,6 +139,7 @@ int main(void)
 	struct alloter_exec_opts opts = ALLOTER_EXEC_OPTS_INIT;
 	int64_t t0;
 
+	alarm(60); /* a hang is a failure, and a quick one */
 	ok(alloter_pool_new(&pool, 0) == 0, "a pool is made");
 
 	reset();
