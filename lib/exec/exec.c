@@ -9,9 +9,9 @@
  * to run it, runs it, reports its end to the feed and takes the next, all
  * in one hold of the lock per task, so a task's end and the next start
  * cost no hand-off between threads.  An array's short tasks are taken in
- * bursts, one hold for several (see BURST_SHORT_NS).  Whether a task may still start (a
- * stop, the deadline, the limit) is decided at that moment, so nothing
- * handed out is ever left waiting for a thread.
+ * bursts, one hold for several (see BURST_SHORT_NS).  Whether a task may
+ * still start (a stop, the deadline, the limit) is decided at that moment,
+ * so nothing handed out is ever left waiting for a thread.
  * The caller's thread is the coordinator.  Unless the feed has a wake
  * descriptor to watch, it is a participant: a small batch of short tasks
  * runs on it whole, and exec called from a task on a pool with no free

@@ -4,7 +4,10 @@
  * and none is idle, and then stay for the next batch, so a long-lived
  * program can keep one pool and pay for thread creation once.  Every thread
  * is made with the signal mask that the thread calling alloter_pool_new had
- * then, and the stack size the pool was given.  The pool also keeps spare
+ * then, and the stack size the pool was given.  A thread out of work
+ * watches the queue a while before it sleeps, and one on its way back from
+ * a batch says so, so that a batch started soon after wakes no sleeping
+ * thread.  The pool also keeps spare
  * eventfd pairs for the batches' cancellation handles, so that a batch
  * costs no descriptor system call unless it is cancelled.
  */
@@ -85,11 +88,6 @@ static void unlink_work(alloter_pool *p, struct al_work *w)
 	                      memory_order_relaxed);
 }
 
-/* A thread out of work watches the queue for a while before it sleeps
- * (see spin.h), without the lock, which it holds when called and when it
- * returns; one at a time, so an idle pool burns one thread's time at most.
- * Work queued meanwhile is taken under the lock after, so none is missed,
- * and needs no wake-up. */
 static bool work_or_stop(const void *arg)
 {
 	const alloter_pool *p = arg;
@@ -98,6 +96,11 @@ static bool work_or_stop(const void *arg)
 	       atomic_load_explicit(&p->stopping, memory_order_relaxed);
 }
 
+/* A thread out of work watches the queue for a while before it sleeps
+ * (see spin.h), without the lock, which it holds when called and when it
+ * returns; one at a time, so an idle pool burns one thread's time at most.
+ * Work queued meanwhile is taken under the lock after, so none is missed,
+ * and needs no wake-up. */
 static void spin(alloter_pool *p)
 {
 	p->spinning++;
