@@ -457,7 +457,12 @@ static void help(struct al_work *w)
 {
 	struct batch *r = (struct batch *)((char *)w -
 	                                   offsetof(struct batch, work));
-	struct slot s = {.r = r, .helper = true};
+	struct slot s;
+
+	/* Not zeroed whole: take() fills what a run reads, and a thread
+	 * per running process task touches no more stack than it uses. */
+	s.r = r;
+	s.helper = true;
 
 	pthread_mutex_lock(&r->lock);
 	r->asking = false;
@@ -481,7 +486,10 @@ static void help(struct al_work *w)
  * with the lock held. */
 static void participate(struct batch *r)
 {
-	struct slot s = {.r = r};
+	struct slot s;
+
+	s.r = r; /* take() fills the rest (see help()) */
+	s.helper = false;
 
 	while (take(r, &s))
 		run(r, &s);
