@@ -142,7 +142,9 @@ int alloter_cancel_hurry_fd(const alloter_cancel *c);
  * 50 µs (yielding the processor meanwhile) before they sleep, one pool
  * thread at a time: a program that starts batches back to back then pays
  * no wake-up of a sleeping thread, at the cost of that much processor time
- * after the last batch of a spell.  The pool also keeps up to 16 spare
+ * after the last batch of a spell.  The watching thread takes work only
+ * once it has waited 5 µs, so that a batch of trivial tasks, over sooner,
+ * runs on its caller alone.  The pool also keeps up to 16 spare
  * eventfd pairs, lent to its batches' cancellation handles so that a batch
  * opens no descriptor;
  * alloter_pool_free closes them.  alloter_pool_free must not be called

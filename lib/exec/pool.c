@@ -14,14 +14,19 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/spin.h"
 #include "exec/pool.h"
+
+/* How long a watching thread lets work wait before it takes it (spin()). */
+#define GRACE_NS 5000
 
 /* Spare eventfd pairs kept: as many as batches that commonly run at once
  * on one pool; more are closed when given back. */
@@ -88,24 +93,35 @@ static void unlink_work(alloter_pool *p, struct al_work *w)
 	                      memory_order_relaxed);
 }
 
-static bool work_or_stop(const void *arg)
-{
-	const alloter_pool *p = arg;
-
-	return atomic_load_explicit(&p->pending, memory_order_relaxed) ||
-	       atomic_load_explicit(&p->stopping, memory_order_relaxed);
-}
-
 /* A thread out of work watches the queue for a while before it sleeps
  * (see spin.h), without the lock, which it holds when called and when it
  * returns; one at a time, so an idle pool burns one thread's time at most.
  * Work queued meanwhile is taken under the lock after, so none is missed,
- * and needs no wake-up. */
+ * and needs no wake-up.  But not at once: a batch of trivial tasks asks
+ * for a thread as it starts and is over a microsecond or two later, and a
+ * thread that comes at once only shares its lock and makes it wait for the
+ * thread to leave.  Work still asked for after GRACE_NS is taken (waking a
+ * sleeping thread takes longer); work taken back meanwhile is not, and the
+ * thread watches on. */
 static void spin(alloter_pool *p)
 {
+	int64_t now = al_mono_ns(), until = now + AL_SPIN_NS, seen = 0;
+
 	p->spinning++;
 	pthread_mutex_unlock(&p->lock);
-	al_spin(work_or_stop, p);
+	while (!atomic_load_explicit(&p->stopping, memory_order_relaxed)) {
+		if (!atomic_load_explicit(&p->pending, memory_order_relaxed)) {
+			seen = 0;
+			if (now >= until)
+				break;
+		} else if (!seen) {
+			seen = now;
+		} else if (now - seen >= GRACE_NS) {
+			break;
+		}
+		sched_yield();
+		now = al_mono_ns();
+	}
 	pthread_mutex_lock(&p->lock);
 	p->spinning--;
 }
