@@ -6,9 +6,11 @@
 #include "base/clock.h"
 #include "base/spin.h"
 
-bool al_spin(bool (*done)(const void *arg), const void *arg)
+#define SPIN_NS 50000
+
+bool al_spin(bool (*done)(void *arg), void *arg)
 {
-	int64_t until = al_mono_ns() + AL_SPIN_NS;
+	int64_t until = al_mono_ns() + SPIN_NS;
 	bool yes;
 
 	while (!(yes = done(arg)) && al_mono_ns() < until)

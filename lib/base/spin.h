@@ -17,8 +17,6 @@
  * starts a batch again and again (a server's requests, a loop of small
  * execs) finds a thread still watching and pays no wake-up; one that does
  * not loses this much processor time per idle spell. */
-bool al_spin(bool (*done)(const void *arg), const void *arg);
-/* How long al_spin watches; the pool's own watch (pool.c) lasts as long. */
-#define AL_SPIN_NS 50000
+bool al_spin(bool (*done)(void *arg), void *arg);
 
 #endif

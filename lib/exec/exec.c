@@ -124,7 +124,6 @@ struct batch {
 	unsigned go_waiting;
 	atomic_uint gone; /* pool threads that came and left (written under
 	                     the lock, watched without it at the end) */
-	unsigned taken;   /* at the end: pool threads that came */
 	int err;
 	bool asking;   /* a pool thread was asked for and has not come */
 	bool alone;    /* the pool has no thread to give at all */
@@ -544,12 +543,18 @@ static void poll_wakes(struct batch *r)
 		r->waiting = false;
 }
 
-static bool all_gone(const void *arg)
-{
-	const struct batch *r = arg;
+/* The end of a batch: the pool threads that came, and whether all left. */
+struct leaving {
+	const struct batch *r;
+	unsigned taken;
+};
 
-	return atomic_load_explicit(&r->gone, memory_order_relaxed) >=
-	       r->taken;
+static bool all_gone(void *arg)
+{
+	const struct leaving *l = arg;
+
+	return atomic_load_explicit(&l->r->gone, memory_order_relaxed) >=
+	       l->taken;
 }
 
 /* Runs the batch to its end, then waits for the pool's threads to leave
@@ -596,9 +601,10 @@ static void coordinate(struct batch *r)
 	if (r->gone < taken) {
 		/* A thread that came is most likely on its way out: watch
 		 * for it a while rather than sleep and be woken (spin.h). */
-		r->taken = taken;
+		struct leaving l = {r, taken};
+
 		pthread_mutex_unlock(&r->lock);
-		al_spin(all_gone, r);
+		al_spin(all_gone, &l);
 		pthread_mutex_lock(&r->lock);
 	}
 	while (r->gone < taken) {

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -56,12 +55,19 @@ static int grow(alloter_pool *p);
 /* Whether this thread said al_pool_returning in the work it runs. */
 static _Thread_local bool said_returning;
 
-/* Threads that will look at the queue before they sleep, without being
- * woken; with the lock held. */
+/* Threads awake that will look at the queue before they sleep: the
+ * spinning one and those on their way back; with the lock held. */
+static unsigned watching(const alloter_pool *p)
+{
+	return p->spinning +
+	       atomic_load_explicit(&p->returning, memory_order_relaxed);
+}
+
+/* Those, and the sleeping ones: every thread that needs no new one
+ * started for work queued now; with the lock held. */
 static unsigned coming(const alloter_pool *p)
 {
-	return p->idle + p->spinning +
-	       atomic_load_explicit(&p->returning, memory_order_relaxed);
+	return p->idle + watching(p);
 }
 
 /* A task ended its thread (pthread_exit): the thread leaves the pool, and
@@ -103,25 +109,33 @@ static void unlink_work(alloter_pool *p, struct al_work *w)
  * thread to leave.  Work still asked for after GRACE_NS is taken (waking a
  * sleeping thread takes longer); work taken back meanwhile is not, and the
  * thread watches on. */
+struct watch {
+	const alloter_pool *p;
+	int64_t seen; /* when work was first seen queued; 0: none is */
+};
+
+static bool worth_taking(void *arg)
+{
+	struct watch *w = arg;
+
+	if (atomic_load_explicit(&w->p->stopping, memory_order_relaxed))
+		return true;
+	if (!atomic_load_explicit(&w->p->pending, memory_order_relaxed)) {
+		w->seen = 0;
+		return false;
+	}
+	if (!w->seen)
+		w->seen = al_mono_ns();
+	return al_mono_ns() - w->seen >= GRACE_NS;
+}
+
 static void spin(alloter_pool *p)
 {
-	int64_t now = al_mono_ns(), until = now + AL_SPIN_NS, seen = 0;
+	struct watch w = {.p = p};
 
 	p->spinning++;
 	pthread_mutex_unlock(&p->lock);
-	while (!atomic_load_explicit(&p->stopping, memory_order_relaxed)) {
-		if (!atomic_load_explicit(&p->pending, memory_order_relaxed)) {
-			seen = 0;
-			if (now >= until)
-				break;
-		} else if (!seen) {
-			seen = now;
-		} else if (now - seen >= GRACE_NS) {
-			break;
-		}
-		sched_yield();
-		now = al_mono_ns();
-	}
+	al_spin(worth_taking, &w);
 	pthread_mutex_lock(&p->lock);
 	p->spinning--;
 }
@@ -293,7 +307,7 @@ int al_pool_ask(alloter_pool *p, struct al_work *w)
 	/* Only a sleeping thread needs the futex wake; a busy one looks at
 	 * the queue before it sleeps, and a spinning or returning one is
 	 * about to. */
-	if (!err && p->idle && p->pending > coming(p) - p->idle)
+	if (!err && p->idle && p->pending > watching(p))
 		pthread_cond_signal(&p->work);
 out:
 	pthread_mutex_unlock(&p->lock);
