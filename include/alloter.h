@@ -374,8 +374,10 @@ void alloter_group_free(alloter_group *g);
 /* ------------------------------------------------------------------------
  * Output: where process tasks' stdout and stderr go.
  *
- * GROUP: each task's output is held (in memory, then in an unlinked file in
- * tmpdir) and written as one block per stream when the task ends.  LINE:
+ * GROUP: each task's output is held (64 KiB in memory, then up to 32 MiB
+ * per output in pipes, moved there by splice, then in an unlinked file in
+ * tmpdir, where the pipes' share has its room reserved) and written as one
+ * block per stream when the task ends.  LINE:
  * whole lines as they come.  RAW: tasks inherit out_fd and err_fd as their
  * stdout and stderr.
  *

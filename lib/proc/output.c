@@ -26,20 +26,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "proc/output.h"
 
-/* Group mode keeps a task's output in memory up to HOLD_BYTES, then spills
- * the rest to a file, so memory stays bounded whatever tasks print. */
+/* Group mode keeps a task's output in memory up to HOLD_BYTES, then moves
+ * what follows into pipes of its own ("banks") with splice, which hands
+ * the task's pages over without copying them and hands them on to the
+ * output the same way when the block is written: a file would cost a copy
+ * in, and page cache to fill and free.  Pipe memory is the user's and
+ * capped by the kernel (fs.pipe-user-pages-soft, 64 MiB by default), and
+ * each bank holds a descriptor: an output has at most BANKS of them, fewer
+ * under a tight descriptor limit (one bank per BANK_FDS_PER allowed), and a
+ * bank the kernel will not grow to BANK_PIPE is refused; the rest of such
+ * a block spills to a file.  So memory stays bounded whatever tasks print.
+ *
+ * A bank keeps its room in the spool folder as if it had spilled: bank k
+ * reserves (fallocate, nothing written) the k-th BANK_PIPE of one file per
+ * output, and gives it back when it is written.  So TMPDIR bounds what is
+ * held as before, and a full one, or ulimit -f, loses a block as it did. */
 #define HOLD_BYTES (64 * 1024)
+#define BANK_PIPE (1 << 20)
+#define BANKS 32
+#define BANK_FDS_PER 32
+/* A bank's slots hold a page each, however little is in it: a pipe that
+ * holds less than this is copied into the bank, which packs its pages,
+ * rather than moved. */
+#define BANK_MOVE_MIN (16 * 1024)
 #define LINE_MAX_HOLD (1 << 20)   /* line: a longer line goes out in parts */
 #define STAGE_BYTES (64 * 1024)
 #define QUEUE_MAX (8 << 20)       /* line: bytes queued before tasks wait */
 #define SPARE_MIN (40 * 1024)     /* line data items from this size ... */
 #define SPARE_BYTES (72 * 1024)   /* ... to this one (a read) are made this big */
 #define SPARES 16                 /* ... and this many kept for reuse */
+
+struct al_bank {
+	int r, w;                 /* w: -1 once the bank is full */
+	size_t used;
+	unsigned slot;            /* its bit in banks, its room in room_fd */
+};
 
 /* One attempt's output, both streams. */
 struct block {
@@ -93,6 +121,9 @@ struct alloter_output {
 	size_t spares;
 	atomic_bool broken;
 	atomic_int err;           /* the first failed write, but EPIPE */
+	atomic_uint banks;        /* the banks in use, a bit each */
+	unsigned banks_max;
+	atomic_int room_fd;       /* the banks' room in the spool, or -1 */
 	/* The writer thread's own: */
 	char stage[STAGE_BYTES];  /* tagged lines gather here */
 	size_t staged;
@@ -113,6 +144,7 @@ int alloter_output_new(alloter_output **out,
 {
 	alloter_output *o;
 	const char *dir;
+	struct rlimit rl;
 	int err;
 
 	if (opts->mode > ALLOTER_OUTPUT_NONE)
@@ -122,6 +154,11 @@ int alloter_output_new(alloter_output **out,
 		return -ENOMEM;
 	o->opts = *opts;
 	o->pool_fd = -1;
+	o->room_fd = -1;
+	o->banks_max = BANKS;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur / BANK_FDS_PER < BANKS)
+		o->banks_max = (unsigned)(rl.rlim_cur / BANK_FDS_PER);
 	/* Zero is the default, so a zeroed struct never sends task output
 	 * to standard input. */
 	if (!o->opts.out_fd)
@@ -339,6 +376,8 @@ void alloter_output_free(alloter_output *o)
 	pthread_mutex_destroy(&o->spare_lock);
 	if (o->pool_fd >= 0)
 		close(o->pool_fd);
+	if (o->room_fd >= 0)
+		close(o->room_fd);
 	free(o);
 }
 
@@ -482,43 +521,84 @@ static int send_spill(alloter_output *o, int fd, int src, off_t off,
 	}
 }
 
-/* Writes one sink's held output. */
+/* Moves len bytes from the pipe src to fd in the kernel; returns as
+ * send_spill. */
+static int splice_out(alloter_output *o, int fd, int src, off_t len)
+{
+	off_t left = len;
+
+	while (left > 0) {
+		ssize_t n = splice(src, NULL, fd, NULL, (size_t)left, 0);
+
+		if (n > 0) {
+			left -= n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && errno == EAGAIN) { /* fd is non-blocking */
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				return failed(o, -errno);
+		} else if (n < 0 && errno == EINVAL && left == len) {
+			return 1; /* fd takes no splice: a terminal, say */
+		} else {
+			return failed(o, n < 0 ? -errno : -EIO);
+		}
+	}
+	return 0;
+}
+
+/* Writes len bytes of src to fd: a pipe when at < 0, else a file from at
+ * (len < 0: to its end).  In the kernel when nothing is added to the
+ * lines, else through user space, tagging them; *bol as for emit. */
+static int send_out(alloter_output *o, int fd, const struct al_sink *s,
+                    int src, off_t at, off_t len, bool *bol)
+{
+	bool pipe = at < 0;
+	int err = 1;
+	char buf[65536];
+
+	if (!s->prefix && !atomic_load(&o->broken))
+		err = pipe ? splice_out(o, fd, src, len)
+		           : send_spill(o, fd, src, at, len);
+	if (err != 1)
+		return err;
+	err = 0;
+	while (!err && len != 0) {
+		size_t want = len < 0 || len > (off_t)sizeof buf ? sizeof buf
+		                                                  : (size_t)len;
+		ssize_t r = pipe ? read(src, buf, want) : pread(src, buf, want, at);
+
+		if (r == 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		err = r < 0 ? -errno : emit(o, fd, s, buf, (size_t)r, bol);
+		if (r > 0) {
+			at += pipe ? 0 : r;
+			len -= len < 0 ? 0 : r;
+		}
+	}
+	return err ? err : flush_stage(o, fd);
+}
+
+/* Writes one sink's held output: its buffer, its banks, its spill. */
 static int write_held(struct al_sink *s)
 {
 	alloter_output *o = s->o;
 	int fd = al_output_fd(o, s->stream), err;
-	int src = s->pooled ? o->pool_fd : s->spill_fd;
-	off_t at = s->pooled ? s->pool_off : 0;
-	off_t len = s->pooled ? s->pool_len : -1, end = at + len;
 	bool bol = !s->mid_line;
-	char buf[65536];
-	ssize_t r;
 
 	err = emit(o, fd, s, s->buf, s->len, &bol);
 	if (!err)
 		err = flush_stage(o, fd);
-	if (src >= 0 && !err && !s->prefix && !atomic_load(&o->broken))
-		err = send_spill(o, fd, src, at, len);
-	else if (src >= 0 && !err)
-		err = 1;
-	if (err == 1) { /* copy it, tagging lines on the way */
-		err = 0;
-		while (!err && (len < 0 || at < end)) {
-			size_t want = len < 0 || end - at > (off_t)sizeof buf
-			                      ? sizeof buf
-			                      : (size_t)(end - at);
-
-			if ((r = pread(src, buf, want, at)) == 0)
-				break;
-			if (r < 0 && errno == EINTR)
-				continue;
-			err = r < 0 ? -errno : emit(o, fd, s, buf, (size_t)r,
-			                            &bol);
-			at += r > 0 ? r : 0;
-		}
-		if (!err)
-			err = flush_stage(o, fd);
-	}
+	for (size_t i = 0; i < s->nbank && !err; i++)
+		err = send_out(o, fd, s, s->bank[i].r, -1,
+		               (off_t)s->bank[i].used, &bol);
+	if (!err && s->pooled)
+		err = send_out(o, fd, s, o->pool_fd, s->pool_off, s->pool_len,
+		               &bol);
+	else if (!err && s->spilling)
+		err = send_out(o, fd, s, s->spill_fd, 0, s->spilled, &bol);
 	/* A tagged block whose last line has no newline gets one, so the
 	 * next block's first tag starts a line of its own. */
 	if (!err && s->prefix && !bol && s->bytes > 0)
@@ -528,21 +608,19 @@ static int write_held(struct al_sink *s)
 }
 
 /* Keep-order may hold many finished blocks: their spill files move into
- * one shared file, so held output keeps no descriptor of its own and
- * the descriptors stay with the running tasks.  If the move fails, the
- * block keeps its own file. */
+ * one shared file, so held output keeps no spill descriptor of its own
+ * and the descriptors stay with the running tasks.  If the move fails,
+ * the block keeps its own file.  Banks stay: BANK_MAX bounds them. */
 static void pool_spill(alloter_output *o, struct al_sink *s)
 {
-	off_t in = 0, out, size;
+	off_t in = 0, out, size = s->spilled;
 
-	if (s->spill_fd < 0)
+	if (!s->spilling)
 		return;
 	if (o->pool_fd < 0 && (o->pool_fd = spill_file(o)) < 0) {
 		o->pool_fd = -1;
 		return;
 	}
-	if ((size = lseek(s->spill_fd, 0, SEEK_END)) < 0)
-		return;
 	out = o->pool_end;
 	while (in < size) {
 		ssize_t n = copy_file_range(s->spill_fd, &in, o->pool_fd, &out,
@@ -563,15 +641,39 @@ static void pool_spill(alloter_output *o, struct al_sink *s)
 		}
 	}
 	s->pooled = true;
+	s->spilling = false;
 	s->pool_off = o->pool_end;
-	s->pool_len = size;
-	o->pool_end += size;
+	s->pool_len = s->spilled;
+	o->pool_end += s->spilled;
 	close(s->spill_fd);
 	s->spill_fd = -1;
 }
 
+static void close_w(struct al_bank *b)
+{
+	if (b->w >= 0)
+		close(b->w);
+	b->w = -1;
+}
+
+/* Closes bank b and gives its slot and its room back. */
+static void bank_close(alloter_output *o, struct al_bank *b)
+{
+	close_w(b);
+	close(b->r);
+	fallocate(o->room_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	          (off_t)b->slot * BANK_PIPE, BANK_PIPE);
+	atomic_fetch_and(&o->banks, ~(1u << b->slot));
+}
+
 static void release(struct al_sink *s)
 {
+	for (size_t i = 0; i < s->nbank; i++)
+		bank_close(s->o, &s->bank[i]);
+	free(s->bank);
+	s->bank = NULL;
+	s->nbank = 0;
+	s->banking = false;
 	free(s->buf);
 	free(s->prefix);
 	s->buf = s->prefix = NULL;
@@ -579,6 +681,8 @@ static void release(struct al_sink *s)
 	if (s->spill_fd >= 0)
 		close(s->spill_fd);
 	s->spill_fd = -1;
+	s->spilling = false;
+	s->spilled = 0;
 	/* Written out: its place in the pool is given back to the disk. */
 	if (s->pooled && s->pool_len > 0)
 		fallocate(s->o->pool_fd, FALLOC_FL_PUNCH_HOLE |
@@ -860,27 +964,231 @@ static int write_fully(int fd, const char *data, size_t n)
 	return 0;
 }
 
+/* From here on, the rest of the block goes to a spill file. */
+static int spill_start(struct al_sink *s)
+{
+	if ((s->spill_fd = spill_file(s->o)) < 0) {
+		int err = s->spill_fd;
+
+		s->spill_fd = -1;
+		return err;
+	}
+	s->spilling = true;
+	return 0;
+}
+
 static int spill(struct al_sink *s, const char *data, size_t n)
 {
-	return write_fully(s->spill_fd, data, n);
+	int err = s->spilling ? 0 : spill_start(s);
+
+	if (!err && !(err = write_fully(s->spill_fd, data, n)))
+		s->spilled += (off_t)n;
+	return err;
+}
+
+/* Moves what pipe_fd holds to the spill file; returns as
+ * al_sink_splice. */
+static ssize_t spill_splice(struct al_sink *s, int pipe_fd)
+{
+	ssize_t n = splice(pipe_fd, NULL, s->spill_fd, NULL, 1 << 20,
+	                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+	if (n > 0) {
+		s->bytes += (uint64_t)n;
+		s->spilled += n;
+		return n;
+	}
+	if (n == 0)
+		return 0;
+	if (errno == EINVAL) /* a file system that takes no splice */
+		return -ENOTSUP;
+	if (errno != EAGAIN && errno != EINTR)
+		s->err = -errno; /* e.g. ENOSPC: the output is lost */
+	return -errno;
+}
+
+/* The output's file for the banks' room, made if need be, or -errno. */
+static int room_fd(alloter_output *o)
+{
+	int fd = atomic_load(&o->room_fd), none = -1;
+
+	if (fd >= 0)
+		return fd;
+	if ((fd = spill_file(o)) < 0)
+		return fd;
+	if (!atomic_compare_exchange_strong(&o->room_fd, &none, fd)) {
+		close(fd); /* another thread's came first */
+		return none;
+	}
+	return fd;
+}
+
+/* A free slot, taken, or -1. */
+static int slot_take(alloter_output *o)
+{
+	unsigned used = atomic_load(&o->banks), k;
+
+	do {
+		for (k = 0; k < o->banks_max && used & (1u << k); k++)
+			;
+		if (k == o->banks_max)
+			return -1;
+	} while (!atomic_compare_exchange_weak(&o->banks, &used,
+	                                       used | (1u << k)));
+	return (int)k;
+}
+
+/* A new bank after s's others: 0; 1 when it is refused (the output has
+ * all the banks it may, or the kernel would not give the pipe room
+ * enough); or a negative errno when the spool has no room for it. */
+static int bank_open(struct al_sink *s)
+{
+	alloter_output *o = s->o;
+	struct al_bank *b;
+	int fd[2] = {-1, -1}, slot = slot_take(o), room, err = 1;
+
+	if (slot < 0)
+		return 1;
+	if (!(b = realloc(s->bank, (s->nbank + 1) * sizeof *b)))
+		goto refused;
+	s->bank = b;
+	if (pipe2(fd, O_CLOEXEC | O_NONBLOCK) < 0)
+		goto refused;
+	if (fcntl(fd[1], F_SETPIPE_SZ, BANK_PIPE) < BANK_PIPE)
+		goto refused;
+	if ((err = room = room_fd(o)) >= 0) {
+		while ((err = fallocate(room, 0, (off_t)slot * BANK_PIPE,
+		                        BANK_PIPE)) && errno == EINTR)
+			;
+		if (err)
+			err = errno == EOPNOTSUPP ? 1 : -errno;
+	}
+	if (err)
+		goto refused;
+	if (s->nbank)
+		close_w(&s->bank[s->nbank - 1]);
+	s->bank[s->nbank++] = (struct al_bank){.r = fd[0], .w = fd[1],
+	                                       .slot = (unsigned)slot};
+	return 0;
+refused:
+	if (fd[0] >= 0) {
+		close(fd[0]);
+		close(fd[1]);
+	}
+	atomic_fetch_and(&o->banks, ~(1u << slot));
+	return err;
+}
+
+/* The last bank, if it takes more; else a new one, or NULL with *err as
+ * bank_open's. */
+static struct al_bank *bank_last(struct al_sink *s, int *err)
+{
+	struct al_bank *b = s->nbank ? &s->bank[s->nbank - 1] : NULL;
+
+	if (b && b->used >= BANK_PIPE)
+		close_w(b);
+	if ((!b || b->w < 0) && (*err = bank_open(s)))
+		return NULL;
+	return &s->bank[s->nbank - 1];
+}
+
+/* Appends data to the banks; what they refuse spills.  0 or -errno. */
+static int bank_write(struct al_sink *s, const char *data, size_t n)
+{
+	struct al_bank *b;
+	int err = 0;
+
+	while (n > 0 && (b = bank_last(s, &err))) {
+		ssize_t w = write(b->w, data, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN)
+			return -errno;
+		if (w <= 0) { /* full, short of BANK_PIPE: see BANK_MOVE_MIN */
+			close_w(b);
+			continue;
+		}
+		b->used += (size_t)w;
+		data += w;
+		n -= (size_t)w;
+	}
+	if (n == 0)
+		return 0;
+	return err < 0 ? err : spill(s, data, n);
+}
+
+/* Moves what pipe_fd holds into the banks, or once they are refused to
+ * the spill file; returns as al_sink_splice. */
+static ssize_t bank_splice(struct al_sink *s, int pipe_fd)
+{
+	char small[BANK_MOVE_MIN];
+	struct al_bank *b;
+	int queued, err = 0;
+	ssize_t n;
+
+	if (ioctl(pipe_fd, FIONREAD, &queued) < 0)
+		queued = BANK_MOVE_MIN;
+	/* Nothing queued is an empty pipe or its end: the splice says
+	 * which. */
+	if (queued > 0 && queued < BANK_MOVE_MIN) {
+		n = read(pipe_fd, small, (size_t)queued);
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		s->bytes += (uint64_t)n;
+		if ((err = bank_write(s, small, (size_t)n)))
+			s->err = err;
+		return err ? err : n;
+	}
+	while ((b = bank_last(s, &err))) {
+		n = splice(pipe_fd, NULL, b->w, NULL, BANK_PIPE - b->used,
+		           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			b->used += (size_t)n;
+			s->bytes += (uint64_t)n;
+			return n;
+		}
+		if (n == 0 || errno != EAGAIN || queued == 0) {
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				s->err = -errno;
+			return n < 0 ? -errno : 0;
+		}
+		close_w(b); /* full, short of BANK_PIPE */
+	}
+	if (err > 0)
+		err = spill_start(s);
+	if (err < 0) {
+		s->err = err;
+		return err;
+	}
+	return spill_splice(s, pipe_fd);
+}
+
+/* Whether the pipe's output may go straight to the sink's banks or
+ * spill file: nothing has to see it on the way. */
+static bool splice_ok(const struct al_sink *s)
+{
+	return s->o->opts.mode == ALLOTER_OUTPUT_GROUP && !s->err &&
+	       s->copy_fd <= 0 && !s->tail;
 }
 
 static int feed_group(struct al_sink *s, const char *data, size_t n)
 {
 	int err;
 
-	if (s->spill_fd < 0 && s->len + n <= HOLD_BYTES) {
+	/* The read that outgrows the buffer still goes in it; what follows
+	 * goes to the banks (al_sink_splice). */
+	if (!s->banking && !s->spilling &&
+	    (s->len + n <= HOLD_BYTES || splice_ok(s))) {
 		if ((err = reserve(s, n)))
 			return err;
 		memcpy(s->buf + s->len, data, n);
 		s->len += n;
+		s->banking = s->len > HOLD_BYTES;
 		return 0;
 	}
-	if (s->spill_fd < 0) {
-		s->spill_fd = spill_file(s->o);
-		if (s->spill_fd < 0)
-			return s->spill_fd;
-	}
+	if (s->banking && !s->spilling)
+		return bank_write(s, data, n);
 	return spill(s, data, n);
 }
 
@@ -1007,24 +1315,11 @@ int al_sink_feed(struct al_sink *s, const char *data, size_t n)
 
 ssize_t al_sink_splice(struct al_sink *s, int pipe_fd)
 {
-	ssize_t n;
-
-	if (s->o->opts.mode != ALLOTER_OUTPUT_GROUP || s->spill_fd < 0 ||
-	    s->err || s->copy_fd > 0 || s->tail)
+	if (!splice_ok(s))
 		return -ENOTSUP;
-	n = splice(pipe_fd, NULL, s->spill_fd, NULL, 1 << 20,
-	           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-	if (n > 0) {
-		s->bytes += (uint64_t)n;
-		return n;
-	}
-	if (n == 0)
-		return 0;
-	if (errno == EINVAL) /* a file system that takes no splice */
-		return -ENOTSUP;
-	if (errno != EAGAIN && errno != EINTR)
-		s->err = -errno; /* e.g. ENOSPC: the output is lost */
-	return -errno;
+	if (s->spilling)
+		return spill_splice(s, pipe_fd);
+	return s->banking ? bank_splice(s, pipe_fd) : -ENOTSUP;
 }
 
 /* Line mode: a last line without a newline ends with one when tagged, so
@@ -1076,12 +1371,21 @@ int al_sink_finish(struct al_sink *out, struct al_sink *err)
 		release(err);
 		return -ENOMEM;
 	}
-	/* The block owns the buffers and files now. */
+	/* The block owns the buffers, banks and files now; a bank that
+	 * was not filled is not written to any more. */
 	b->out = *out;
 	b->err = *err;
 	b->next = NULL;
+	for (int i = 0; i < 2; i++) {
+		struct al_sink *s = i ? &b->err : &b->out;
+
+		for (size_t k = 0; k < s->nbank; k++)
+			close_w(&s->bank[k]);
+	}
 	out->buf = err->buf = out->prefix = err->prefix = NULL;
 	out->spill_fd = err->spill_fd = -1;
+	out->bank = err->bank = NULL;
+	out->nbank = err->nbank = 0;
 	it->block = b;
 	enqueue(o, it);
 	return 0;

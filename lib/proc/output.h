@@ -10,6 +10,8 @@
 
 #include "alloter.h"
 
+struct al_bank;
+
 struct al_sink {
 	alloter_output *o;
 	int stream;          /* 1 or 2 */
@@ -19,7 +21,15 @@ struct al_sink {
 	char *buf;           /* group: the head of the block; line: a partial
 	                        line */
 	size_t len, cap;
-	int spill_fd;        /* group: the rest of the block, or -1 */
+	struct al_bank *bank; /* group: pipes holding what follows buf, in
+	                        order, before anything spilled */
+	size_t nbank;
+	bool banking;        /* group: past buf, the pipe's output moves into
+	                        bank pipes */
+	bool spilling;       /* group: past the banks, the block goes to a
+	                        file, */
+	int spill_fd;        /* this one, or -1, */
+	off_t spilled;       /* this many bytes so far */
 	bool pooled;         /* keep-order: the rest moved to the output's
 	                        shared pool file, at pool_off, pool_len bytes */
 	off_t pool_off, pool_len;
@@ -47,11 +57,12 @@ bool al_sink_backlogged(const struct al_sink *s);
  * unlinked file past a small buffer); line mode writes every complete line
  * and keeps the rest.  Returns 0 or the sink's error. */
 int al_sink_feed(struct al_sink *s, const char *data, size_t n);
-/* Group mode, once the sink spills to a file: moves what the pipe holds
- * into the file without copying through user space.  Returns the bytes
- * moved, 0 at end of file, -EAGAIN when the pipe is empty, -ENOTSUP when
- * this sink cannot take it (read and feed instead), or another negative
- * errno (the output is then lost, and the sink says so). */
+/* Group mode, once a block outgrows its buffer: moves what the pipe holds
+ * into the sink's bank pipes, or once those are refused into its spill
+ * file, without copying through user space.  Returns the bytes moved, 0
+ * at end of file, -EAGAIN when the pipe is empty, -ENOTSUP when this sink
+ * cannot take it (read and feed instead), or another negative errno (the
+ * output is then lost, and the sink says so). */
 ssize_t al_sink_splice(struct al_sink *s, int pipe_fd);
 /* Hands what is left to the output's writer: group mode both blocks,
  * stdout's then stderr's, as one item (none of it if either sink lost
