@@ -4,9 +4,12 @@
  * and unmaps a stack for each child (the unmap is a cross-CPU TLB flush in
  * a threaded program), asks getrlimit once per file action, and gives no
  * pidfd, which costs a pidfd_open after.  Here the child is a
- * clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD) on a stack borrowed from the
- * calling thread, which the vfork keeps suspended until the child has
- * exec'd or given up, so nothing else can use that memory meanwhile.
+ * clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD) on a stack of our own, which
+ * the vfork keeps to itself until the child has exec'd or given up.  The
+ * stacks are shared by every thread, each taken for one spawn: a thread
+ * that then waits for its task for hours keeps none of the child's pages
+ * on its own stack, which with thousands of tasks running is most of the
+ * memory each costs.
  *
  * The child shares our memory and runs while our signals are blocked:
  * - it makes raw system calls only, never a libc function that keeps state
@@ -64,6 +67,15 @@ struct shared {
 
 /* Cleared when the kernel refuses CLONE_PIDFD (before Linux 5.2). */
 static atomic_bool with_pidfd = true;
+
+/* A child's stack, free for the next spawn.  There are as many as spawns
+ * ever ran at once, kept for the process's life. */
+struct child_stack {
+	struct child_stack *next;
+	alignas(16) char room[CHILD_STACK];
+};
+static pthread_mutex_t stacks_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct child_stack *stacks;
 
 /* Zeroes are SIG_DFL with no flags and an empty mask in the kernel's
  * sigaction, whatever its layout on this architecture, and an empty set
@@ -133,19 +145,29 @@ out:
 static pid_t start(struct shared *sh, bool pidfd,
                    int *fd)
 {
-	alignas(16) char stack[CHILD_STACK];
+	struct child_stack *st;
 	sigset_t all, old;
 	pid_t pid;
 	int err;
 
+	pthread_mutex_lock(&stacks_lock);
+	if ((st = stacks))
+		stacks = st->next;
+	pthread_mutex_unlock(&stacks_lock);
+	if (!st && !(st = malloc(sizeof *st)))
+		return -1; /* errno is ENOMEM */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	/* The stack grows down on every architecture this runs on. */
-	pid = clone(child, stack + sizeof stack,
+	pid = clone(child, st->room + sizeof st->room,
 	            CLONE_VM | CLONE_VFORK | (pidfd ? CLONE_PIDFD : 0) |
 	            SIGCHLD, sh, fd);
 	err = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_lock(&stacks_lock);
+	st->next = stacks;
+	stacks = st;
+	pthread_mutex_unlock(&stacks_lock);
 	errno = err;
 	return pid;
 }
