@@ -4,7 +4,7 @@
  * most P of them alive with posix_spawn and waitpid, and does nothing else:
  * no output handling, no threads, no bookkeeping beyond a table of pids.
  *
- * Usage: floor [-P N] [-d] [-t SECONDS] [-k] [-T] [-B]
+ * Usage: floor [-P N] [-d] [-t SECONDS] [-k] [-T [-p]] [-B]
  *   -P N   at most N children at once (default 1); 0: no limit (not with -t,
  *          -k or -T)
  *   -d     direct exec: split each line on blanks and posix_spawnp the words,
@@ -17,6 +17,10 @@
  *          child (not with -t or -k).  posix_spawn returns only once the
  *          child has exec'd, so one thread spawns one child at a time; P
  *          threads overlap those waits the way a threaded runner does.
+ *   -p     with -T: each child's standard output is a pipe, which its
+ *          slot's thread splices on to standard output until it ends:
+ *          the least a runner that captures output pays for every byte
+ *          (output is not held, so children's bytes may mix).
  *   -B     an empty line is a barrier: every child started before it ends
  *          before the next line is read.  A graph of tasks in levels, each
  *          level needing the one before, runs correctly as its levels in
@@ -58,8 +62,8 @@ static _Noreturn void die(const char *what, int err)
 
 static _Noreturn void usage(void)
 {
-	fputs("usage: floor [-P N] [-d] [-t SECONDS] [-k] [-T] [-B] < COMMANDS\n",
-	      stderr);
+	fputs("usage: floor [-P N] [-d] [-t SECONDS] [-k] [-T [-p]] [-B] "
+	      "< COMMANDS\n", stderr);
 	exit(2);
 }
 
@@ -145,10 +149,43 @@ static bool reaped(pid_t pid, int status)
 struct shared {
 	pthread_mutex_t lock; /* guards stdin */
 	bool direct;
+	int capture;          /* -p: the /dev/null for stdin, else -1 */
 	const posix_spawnattr_t *attr;
 	const posix_spawn_file_actions_t *fa;
 	bool failed; /* under lock */
 };
+
+/* -p: the file actions for one child, whose stdout is w. */
+static void capture_actions(posix_spawn_file_actions_t *fa, int devnull,
+                            int w)
+{
+	int err;
+
+	if ((err = posix_spawn_file_actions_init(fa)) != 0 ||
+	    (err = posix_spawn_file_actions_adddup2(fa, devnull, 0)) != 0 ||
+	    (err = posix_spawn_file_actions_adddup2(fa, w, 1)) != 0)
+		die("posix_spawn_file_actions", err);
+}
+
+/* -p: passes what the pipe r carries on to stdout until its end. */
+static void pass_on(int r)
+{
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = splice(r, NULL, 1, NULL, 1 << 20, 0);
+		if (n < 0 && errno == EINVAL) { /* stdout takes no splice */
+			if ((n = read(r, buf, sizeof buf)) > 0 &&
+			    write(1, buf, (size_t)n) != n)
+				die("stdout", errno);
+		}
+		if (n == 0)
+			return;
+		if (n < 0 && errno != EINTR)
+			die("splice", errno);
+	}
+}
 
 /* -T: one slot.  Reads a line under the lock, runs it, waits for it. */
 static void *slot_thread(void *arg)
@@ -170,19 +207,39 @@ static void *slot_thread(void *arg)
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		pid_t pid;
+		int pfd[2] = {-1, -1};
+		posix_spawn_file_actions_t cfa;
+		const posix_spawn_file_actions_t *fa = sh->fa;
+
+		if (sh->capture >= 0) {
+			if (pipe2(pfd, O_CLOEXEC) < 0)
+				die("pipe2", errno);
+			capture_actions(&cfa, sh->capture, pfd[1]);
+			fa = &cfa;
+		}
 		if (sh->direct) {
 			if (split(line, argv, 256) == 0)
-				continue;
-			err = posix_spawnp(&pid, argv[0], sh->fa, sh->attr, argv,
-			                   environ);
+				argv[0] = NULL;
+			err = argv[0] ? posix_spawnp(&pid, argv[0], fa, sh->attr,
+			                             argv, environ)
+			              : ENOENT;
 		} else {
 			argv[0] = "sh";
 			argv[1] = "-c";
 			argv[2] = line;
 			argv[3] = NULL;
-			err = posix_spawn(&pid, "/bin/sh", sh->fa, sh->attr, argv,
+			err = posix_spawn(&pid, "/bin/sh", fa, sh->attr, argv,
 			                  environ);
 		}
+		if (sh->capture >= 0) {
+			posix_spawn_file_actions_destroy(&cfa);
+			close(pfd[1]);
+			if (err == 0)
+				pass_on(pfd[0]);
+			close(pfd[0]);
+		}
+		if (sh->direct && !argv[0])
+			continue;
 		int status = 0;
 		if (err != 0) {
 			fprintf(stderr, "floor: %s: %s\n", argv[0], strerror(err));
@@ -203,10 +260,12 @@ static void *slot_thread(void *arg)
 }
 
 /* -T: runs everything on par threads; returns true if a command failed. */
-static bool run_threads(long par, bool direct, const posix_spawnattr_t *attr,
+static bool run_threads(long par, bool direct, int capture,
+                        const posix_spawnattr_t *attr,
                         const posix_spawn_file_actions_t *fa)
 {
-	struct shared sh = {.direct = direct, .attr = attr, .fa = fa};
+	struct shared sh = {.direct = direct, .capture = capture,
+	                    .attr = attr, .fa = fa};
 	pthread_t *t = calloc((size_t)par, sizeof *t);
 	int err;
 
@@ -263,12 +322,12 @@ int main(int argc, char **argv)
 {
 	long par = 1;
 	bool direct = false, kill_on_fail = false, threads = false,
-	     barriers = false;
+	     barriers = false, capture = false;
 	double timeout = 0;
 	int opt, err;
 	char *end;
 
-	while ((opt = getopt(argc, argv, "P:dt:kTB")) != -1) {
+	while ((opt = getopt(argc, argv, "P:dt:kTBp")) != -1) {
 		switch (opt) {
 		case 'P':
 			errno = 0;
@@ -294,11 +353,15 @@ int main(int argc, char **argv)
 		case 'B':
 			barriers = true;
 			break;
+		case 'p':
+			capture = true;
+			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc || (threads && (timeout > 0 || kill_on_fail || barriers)) ||
+	    (capture && !threads) ||
 	    (par == 0 && (timeout > 0 || kill_on_fail || threads)))
 		usage();
 
@@ -346,7 +409,8 @@ int main(int argc, char **argv)
 		die("posix_spawn_file_actions_adddup2", err);
 
 	if (threads) {
-		bool any = run_threads(par, direct, &attr, &fa);
+		bool any = run_threads(par, direct, capture ? devnull : -1,
+		                       &attr, &fa);
 		posix_spawn_file_actions_destroy(&fa);
 		posix_spawnattr_destroy(&attr);
 		return any ? 1 : 0;
