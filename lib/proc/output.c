@@ -45,9 +45,11 @@
  * a block spills to a file.  So memory stays bounded whatever tasks print.
  *
  * A bank keeps its room in the spool folder as if it had spilled: bank k
- * reserves (fallocate, nothing written) the k-th BANK_PIPE of one file per
- * output, and gives it back when it is written.  So TMPDIR bounds what is
- * held as before, and a full one, or ulimit -f, loses a block as it did. */
+ * has the k-th BANK_PIPE of one file per output, reserved (fallocate,
+ * nothing written) by the first bank in that slot and kept for the next,
+ * since giving it back and taking it again costs more than the splice
+ * saves.  So TMPDIR bounds what is held as before, and a full one, or
+ * ulimit -f, loses a block as it did. */
 #define HOLD_BYTES (64 * 1024)
 #define BANK_PIPE (1 << 20)
 #define BANKS 32
@@ -122,6 +124,7 @@ struct alloter_output {
 	atomic_bool broken;
 	atomic_int err;           /* the first failed write, but EPIPE */
 	atomic_uint banks;        /* the banks in use, a bit each */
+	atomic_uint roomed;       /* the slots with their room reserved */
 	unsigned banks_max;
 	atomic_int room_fd;       /* the banks' room in the spool, or -1 */
 	/* The writer thread's own: */
@@ -656,13 +659,11 @@ static void close_w(struct al_bank *b)
 	b->w = -1;
 }
 
-/* Closes bank b and gives its slot and its room back. */
+/* Closes bank b and gives its slot back. */
 static void bank_close(alloter_output *o, struct al_bank *b)
 {
 	close_w(b);
 	close(b->r);
-	fallocate(o->room_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-	          (off_t)b->slot * BANK_PIPE, BANK_PIPE);
 	atomic_fetch_and(&o->banks, ~(1u << b->slot));
 }
 
@@ -1056,12 +1057,16 @@ static int bank_open(struct al_sink *s)
 		goto refused;
 	if (fcntl(fd[1], F_SETPIPE_SZ, BANK_PIPE) < BANK_PIPE)
 		goto refused;
-	if ((err = room = room_fd(o)) >= 0) {
+	err = 0;
+	if (!(atomic_load(&o->roomed) & (1u << slot)) &&
+	    (err = room = room_fd(o)) >= 0) {
 		while ((err = fallocate(room, 0, (off_t)slot * BANK_PIPE,
 		                        BANK_PIPE)) && errno == EINTR)
 			;
 		if (err)
 			err = errno == EOPNOTSUPP ? 1 : -errno;
+		else
+			atomic_fetch_or(&o->roomed, 1u << slot);
 	}
 	if (err)
 		goto refused;
