@@ -492,67 +492,41 @@ static int emit(alloter_output *o, int fd, const struct al_sink *s,
 	return err;
 }
 
-/* Copies len bytes of src from off (len < 0: to its end) to fd in the
- * kernel (sendfile), when nothing has to be added to the lines; returns 0,
- * a negative errno value, or 1 when sendfile cannot serve this pair of
- * files and the caller must copy. */
-static int send_spill(alloter_output *o, int fd, int src, off_t off,
-                      off_t len)
-{
-	off_t start = off;
-
-	for (;;) {
-		size_t want = len < 0 ? 1u << 30
-		                      : (size_t)(len - (off - start));
-		ssize_t n = want ? sendfile(fd, src, &off, want) : 0;
-
-		if (n > 0)
-			continue;
-		if (n == 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN) {
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
-			if (poll(&p, 1, -1) < 0 && errno != EINTR)
-				return failed(o, -errno);
-			continue;
-		}
-		if ((errno == EINVAL || errno == ENOSYS) && off == start)
-			return 1;
-		return failed(o, -errno);
-	}
-}
-
-/* Moves len bytes from the pipe src to fd in the kernel; returns as
- * send_spill. */
-static int splice_out(alloter_output *o, int fd, int src, off_t len)
+/* Moves len bytes of src to fd in the kernel, when nothing has to be
+ * added to the lines: from a pipe (at NULL) with splice, else from a file
+ * at *at with sendfile.  Returns 0 (also when src ends early), a negative
+ * errno value, or 1 when fd takes neither and the caller must copy. */
+static int send_kernel(alloter_output *o, int fd, int src, off_t *at,
+                       off_t len)
 {
 	off_t left = len;
 
 	while (left > 0) {
-		ssize_t n = splice(src, NULL, fd, NULL, (size_t)left, 0);
+		ssize_t n = at ? sendfile(fd, src, at, (size_t)left)
+		               : splice(src, NULL, fd, NULL, (size_t)left, 0);
 
 		if (n > 0) {
 			left -= n;
-		} else if (n < 0 && errno == EINTR) {
+		} else if (n == 0) {
+			return 0;
+		} else if (errno == EINTR) {
 			continue;
-		} else if (n < 0 && errno == EAGAIN) { /* fd is non-blocking */
+		} else if (errno == EAGAIN) { /* fd is non-blocking */
 			struct pollfd p = {.fd = fd, .events = POLLOUT};
 			if (poll(&p, 1, -1) < 0 && errno != EINTR)
 				return failed(o, -errno);
-		} else if (n < 0 && errno == EINVAL && left == len) {
-			return 1; /* fd takes no splice: a terminal, say */
+		} else if ((errno == EINVAL || errno == ENOSYS) && left == len) {
+			return 1; /* a terminal, say */
 		} else {
-			return failed(o, n < 0 ? -errno : -EIO);
+			return failed(o, -errno);
 		}
 	}
 	return 0;
 }
 
-/* Writes len bytes of src to fd: a pipe when at < 0, else a file from at
- * (len < 0: to its end).  In the kernel when nothing is added to the
- * lines, else through user space, tagging them; *bol as for emit. */
+/* Writes len bytes of src to fd: a pipe when at < 0, else a file from at.
+ * In the kernel when nothing is added to the lines, else through user
+ * space, tagging them; *bol as for emit. */
 static int send_out(alloter_output *o, int fd, const struct al_sink *s,
                     int src, off_t at, off_t len, bool *bol)
 {
@@ -561,14 +535,12 @@ static int send_out(alloter_output *o, int fd, const struct al_sink *s,
 	char buf[65536];
 
 	if (!s->prefix && !atomic_load(&o->broken))
-		err = pipe ? splice_out(o, fd, src, len)
-		           : send_spill(o, fd, src, at, len);
+		err = send_kernel(o, fd, src, pipe ? NULL : &at, len);
 	if (err != 1)
 		return err;
 	err = 0;
-	while (!err && len != 0) {
-		size_t want = len < 0 || len > (off_t)sizeof buf ? sizeof buf
-		                                                  : (size_t)len;
+	while (!err && len > 0) {
+		size_t want = len > (off_t)sizeof buf ? sizeof buf : (size_t)len;
 		ssize_t r = pipe ? read(src, buf, want) : pread(src, buf, want, at);
 
 		if (r == 0)
@@ -578,7 +550,7 @@ static int send_out(alloter_output *o, int fd, const struct al_sink *s,
 		err = r < 0 ? -errno : emit(o, fd, s, buf, (size_t)r, bol);
 		if (r > 0) {
 			at += pipe ? 0 : r;
-			len -= len < 0 ? 0 : r;
+			len -= r;
 		}
 	}
 	return err ? err : flush_stage(o, fd);
@@ -613,7 +585,7 @@ static int write_held(struct al_sink *s)
 /* Keep-order may hold many finished blocks: their spill files move into
  * one shared file, so held output keeps no spill descriptor of its own
  * and the descriptors stay with the running tasks.  If the move fails,
- * the block keeps its own file.  Banks stay: BANK_MAX bounds them. */
+ * the block keeps its own file.  Banks stay: BANKS bounds them. */
 static void pool_spill(alloter_output *o, struct al_sink *s)
 {
 	off_t in = 0, out, size = s->spilled;
@@ -674,7 +646,6 @@ static void release(struct al_sink *s)
 	free(s->bank);
 	s->bank = NULL;
 	s->nbank = 0;
-	s->banking = false;
 	free(s->buf);
 	free(s->prefix);
 	s->buf = s->prefix = NULL;
@@ -1169,6 +1140,13 @@ static ssize_t bank_splice(struct al_sink *s, int pipe_fd)
 	return spill_splice(s, pipe_fd);
 }
 
+/* Group: whether the block outgrew its buffer, so that what follows goes
+ * to the banks (only a sink that can splice lets the buffer outgrow). */
+static bool banking(const struct al_sink *s)
+{
+	return s->len > HOLD_BYTES;
+}
+
 /* Whether the pipe's output may go straight to the sink's banks or
  * spill file: nothing has to see it on the way. */
 static bool splice_ok(const struct al_sink *s)
@@ -1183,16 +1161,15 @@ static int feed_group(struct al_sink *s, const char *data, size_t n)
 
 	/* The read that outgrows the buffer still goes in it; what follows
 	 * goes to the banks (al_sink_splice). */
-	if (!s->banking && !s->spilling &&
+	if (!banking(s) && !s->spilling &&
 	    (s->len + n <= HOLD_BYTES || splice_ok(s))) {
 		if ((err = reserve(s, n)))
 			return err;
 		memcpy(s->buf + s->len, data, n);
 		s->len += n;
-		s->banking = s->len > HOLD_BYTES;
 		return 0;
 	}
-	if (s->banking && !s->spilling)
+	if (banking(s) && !s->spilling)
 		return bank_write(s, data, n);
 	return spill(s, data, n);
 }
@@ -1324,7 +1301,7 @@ ssize_t al_sink_splice(struct al_sink *s, int pipe_fd)
 		return -ENOTSUP;
 	if (s->spilling)
 		return spill_splice(s, pipe_fd);
-	return s->banking ? bank_splice(s, pipe_fd) : -ENOTSUP;
+	return banking(s) ? bank_splice(s, pipe_fd) : -ENOTSUP;
 }
 
 /* Line mode: a last line without a newline ends with one when tagged, so

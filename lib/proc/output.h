@@ -23,9 +23,7 @@ struct al_sink {
 	size_t len, cap;
 	struct al_bank *bank; /* group: pipes holding what follows buf, in
 	                        order, before anything spilled */
-	size_t nbank;
-	bool banking;        /* group: past buf, the pipe's output moves into
-	                        bank pipes */
+	size_t nbank;        /* (used once buf outgrows 64 KiB) */
 	bool spilling;       /* group: past the banks, the block goes to a
 	                        file, */
 	int spill_fd;        /* this one, or -1, */
@@ -53,9 +51,9 @@ int al_sink_retag(struct al_sink *s, const char *name);
 /* Whether line output waits unwritten past the output's bound: then the
  * task is not read from (its pipe pushes back) until it goes out. */
 bool al_sink_backlogged(const struct al_sink *s);
-/* Takes n bytes the task wrote.  Group mode keeps them (spilling to an
- * unlinked file past a small buffer); line mode writes every complete line
- * and keeps the rest.  Returns 0 or the sink's error. */
+/* Takes n bytes the task wrote.  Group mode keeps them (in bank pipes
+ * past a small buffer, then in an unlinked file); line mode writes every
+ * complete line and keeps the rest.  Returns 0 or the sink's error. */
 int al_sink_feed(struct al_sink *s, const char *data, size_t n);
 /* Group mode, once a block outgrows its buffer: moves what the pipe holds
  * into the sink's bank pipes, or once those are refused into its spill

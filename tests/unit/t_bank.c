@@ -73,6 +73,23 @@ static bool run(alloter_output *o, const char *cmd, size_t index)
 	       r.status == ALLOTER_PROC_EXITED && r.exit_code == 0;
 }
 
+/* Runs cmd alone on an output (tagged if tag) to a file of its own, and
+ * checks that it is kept and the file holds what expect prints, whole. */
+static void alone(bool tag, const char *cmd, const char *expect,
+                  const char *kept, const char *whole)
+{
+	int fd = scratch();
+	alloter_output *o = output(fd, NULL, tag, false);
+	off_t at = 0;
+
+	ok(run(o, cmd, 1), "%s", kept);
+	alloter_output_flush(o);
+	ok(holds(fd, &at, expect), "%s", whole);
+	is_int(lseek(fd, 0, SEEK_END), at, "  and nothing more");
+	alloter_output_free(o);
+	close(fd);
+}
+
 struct beside {
 	alloter_output *o;
 	const char *cmd;
@@ -167,28 +184,13 @@ int main(void)
 	close(fd);
 
 	/* Buffer, banks (32 MiB at most), then spill: in that order. */
-	fd = scratch();
-	o = output(fd, NULL, false, false);
-	at = 0;
-	ok(run(o, "seq 1 6000000; seq 1 900000 >&2", 1),
-	   "47 MB of stdout and 6 MB of stderr are kept");
-	alloter_output_flush(o);
-	ok(holds(fd, &at, "seq 1 6000000; seq 1 900000"),
-	   "  and arrive whole, in order, stdout's block first");
-	is_int(lseek(fd, 0, SEEK_END), at, "  and nothing more");
-	alloter_output_free(o);
-	close(fd);
-
+	alone(false, "seq 1 6000000; seq 1 900000 >&2",
+	      "seq 1 6000000; seq 1 900000",
+	      "47 MB of stdout and 6 MB of stderr are kept",
+	      "  and arrive whole, in order, stdout's block first");
 	/* Tagged: the banks' lines are tagged on the way out. */
-	fd = scratch();
-	o = output(fd, NULL, true, false);
-	at = 0;
-	ok(run(o, "seq 1 1000000", 1), "a tagged 7 MB block is kept");
-	alloter_output_flush(o);
-	ok(holds(fd, &at, "seq 1 1000000 | sed 's/^/n\t/'"),
-	   "  and every line arrives tagged");
-	alloter_output_free(o);
-	close(fd);
+	alone(true, "seq 1 1000000", "seq 1 1000000 | sed 's/^/n\t/'",
+	      "a tagged 7 MB block is kept", "  and every line arrives tagged");
 
 	/* Keep-order: a block held for its turn keeps its banks. */
 	fd = scratch();
