@@ -20,7 +20,18 @@ static void job_describe(const struct run *r, struct job *j, size_t index,
 	if (name) {
 		j->name = name;
 	} else {
-		snprintf(j->seq_name, sizeof j->seq_name, "%zu", index);
+		/* By hand, not with a printf: this runs on the thread that
+		 * takes the job, which may be one per running task, and
+		 * whose stack keeps every page a printf touches. */
+		char *d = j->seq_name + sizeof j->seq_name;
+		size_t v = index;
+
+		*--d = '\0';
+		do
+			*--d = (char)('0' + v % 10);
+		while (v /= 10);
+		memmove(j->seq_name, d,
+		        (size_t)(j->seq_name + sizeof j->seq_name - d));
 		j->name = j->seq_name;
 	}
 	j->command = command;

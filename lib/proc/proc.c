@@ -67,6 +67,7 @@ struct child {
 	bool capture, reaped, terminating, killed;
 	bool placed;            /* the late tag was asked for */
 	bool grown[2];          /* the pipe has been made bigger */
+	bool big[2];            /* the pipe filled a small read (drain) */
 	int status;
 	struct rusage ru;       /* the leader's and its group's, as reaped */
 	enum alloter_proc_status why; /* when terminating */
@@ -85,40 +86,60 @@ static bool same_name(const char *a, const char *b)
 	return (*a == '=' || !*a) && (*b == '=' || !*b);
 }
 
+/* Writes NAME=value for a number at at; returns the end of the string,
+ * past its NUL.  By hand, not with a printf: this runs once per task, on
+ * the task's thread, whose stack keeps every page a printf touches. */
+static char *put_number(char *at, const char *name, size_t v)
+{
+	char digits[24], *d = digits + sizeof digits;
+	size_t n = strlen(name);
+
+	memcpy(at, name, n);
+	at += n;
+	do
+		*--d = (char)('0' + v % 10);
+	while (v /= 10);
+	n = (size_t)(digits + sizeof digits - d);
+	memcpy(at, d, n);
+	at[n] = '\0';
+	return at + n + 1;
+}
+
+#define INDEX_VAR "ALLOTER_TASK_INDEX="
+#define NAME_VAR "ALLOTER_TASK_NAME="
+#define SLOT_VAR "ALLOTER_TASK_SLOT="
+
 /* The task's environment: ours, then its extra entries (a later one wins
  * over an earlier one of the same name), then ALLOTER_TASK_INDEX,
- * ALLOTER_TASK_NAME and, in a slot, ALLOTER_TASK_SLOT.  Only the pointer
- * array and the new strings (own[0..2]) are allocated; the strings
- * themselves are shared. */
-static char **make_env(const struct alloter_proc *p, char **own)
+ * ALLOTER_TASK_NAME and, in a slot, ALLOTER_TASK_SLOT.  One allocation:
+ * the pointer array, then the three new strings; the other strings are
+ * shared. */
+static char **make_env(const struct alloter_proc *p)
 {
-	size_t ne = 0, nx = 0, k = 0;
-	char **env;
+	const char *name = p->name ? p->name : "";
+	size_t ne = 0, nx = 0, k = 0, nlen = strlen(name);
+	char **env, *at;
 
 	while (environ[ne])
 		ne++;
 	while (p->env && p->env[nx])
 		nx++;
-	env = malloc((ne + nx + 4) * sizeof *env);
+	/* Each number in at most 20 digits and its NUL. */
+	env = malloc((ne + nx + 4) * sizeof *env + sizeof INDEX_VAR + 20 +
+	             sizeof NAME_VAR + nlen + sizeof SLOT_VAR + 20);
 	if (!env)
 		return NULL;
-	if (asprintf(&own[0], "ALLOTER_TASK_INDEX=%zu", p->index) < 0) {
-		own[0] = NULL;
-		goto fail;
+	at = (char *)(env + ne + nx + 4);
+	env[k++] = at;
+	at = put_number(at, INDEX_VAR, p->index);
+	env[k++] = at;
+	memcpy(at, NAME_VAR, sizeof NAME_VAR - 1);
+	memcpy(at + sizeof NAME_VAR - 1, name, nlen + 1);
+	at += sizeof NAME_VAR + nlen;
+	if (p->slot) {
+		env[k++] = at;
+		put_number(at, SLOT_VAR, p->slot);
 	}
-	if (asprintf(&own[1], "ALLOTER_TASK_NAME=%s",
-	             p->name ? p->name : "") < 0) {
-		own[1] = NULL;
-		goto fail;
-	}
-	if (p->slot && asprintf(&own[2], "ALLOTER_TASK_SLOT=%zu", p->slot) < 0) {
-		own[2] = NULL;
-		goto fail;
-	}
-	env[k++] = own[0];
-	env[k++] = own[1];
-	if (own[2])
-		env[k++] = own[2];
 	/* The extra entries: a later one wins, and none replaces ours. */
 	for (size_t i = nx; i-- > 0;) {
 		size_t j = 0;
@@ -139,12 +160,6 @@ static char **make_env(const struct alloter_proc *p, char **own)
 	}
 	env[k] = NULL;
 	return env;
-fail:
-	free(own[0]);
-	free(own[1]);
-	own[0] = own[1] = NULL;
-	free(env);
-	return NULL;
 }
 
 /* What the child's descriptors 0-2 become: stdin from /dev/null or our
@@ -222,7 +237,6 @@ static int spawn(struct child *c)
 	const struct alloter_proc *p = c->p;
 	const char *shell = p->shell ? p->shell : "/bin/sh";
 	char *sh_argv[] = {(char *)shell, "-c", (char *)p->command, NULL};
-	char *own[3] = {NULL, NULL, NULL};
 	/* The child's ends: stdout, stderr, stdin. */
 	int wr[3] = {-1, -1, -1}, err, tries = 0;
 	struct al_spawn sp, sh;
@@ -260,7 +274,7 @@ static int spawn(struct child *c)
 		}
 		feed_stdin(c);
 	}
-	env = make_env(p, own);
+	env = make_env(p);
 	if (!env) {
 		err = ENOMEM;
 		goto out_pipes;
@@ -296,8 +310,6 @@ static int spawn(struct child *c)
 	al_spawn_end(err ? 0 : c->pid);
 out_env:
 	free(env);
-	for (int i = 0; i < 3; i++)
-		free(own[i]);
 out_pipes:
 	for (int i = 0; i < 3; i++)
 		if (wr[i] >= 0)
@@ -338,12 +350,36 @@ static void kill_now(struct child *c)
 	c->give_up_at = now_ms() + GIVE_UP_MS;
 }
 
+/* Reads from a task's pipe go through a buffer on the stack: SMALL_READ
+ * bytes until a read fills that, then 64 KiB.  A thread per running task
+ * keeps every stack page it ever touched, and most tasks write a few lines
+ * or nothing: for them the reads stay within the pages the thread already
+ * uses. */
+#define SMALL_READ 512
+
+static ssize_t read_through(struct al_sink *s, int fd, char *buf, size_t len)
+{
+	ssize_t n = read(fd, buf, len);
+
+	if (n > 0)
+		al_sink_feed(s, buf, (size_t)n);
+	return n;
+}
+
+/* Not inlined into drain(): the compiler spills registers at the bottom of
+ * a frame, and one that holds this buffer is 64 KiB deep. */
+__attribute__((noinline)) static ssize_t read_big(struct al_sink *s, int fd)
+{
+	char buf[65536];
+
+	return read_through(s, fd, buf, sizeof buf);
+}
+
 /* Takes what one pipe holds: with all set, until it is empty; else up to
  * DRAIN_BYTES, so that a task that never stops writing cannot keep us from
  * its deadline and the cancellation handle. */
 static void drain(struct child *c, int i, bool all)
 {
-	char buf[65536];
 	size_t taken = 0;
 	bool waited = false;
 
@@ -365,9 +401,15 @@ static void drain(struct child *c, int i, bool all)
 		ssize_t n = al_sink_splice(&c->sink[i], c->pipe[i]);
 
 		if (n == -ENOTSUP || (n < 0 && n != -EAGAIN && n != -EINTR)) {
-			n = read(c->pipe[i], buf, sizeof buf);
-			if (n > 0)
-				al_sink_feed(&c->sink[i], buf, (size_t)n);
+			char small[SMALL_READ];
+
+			if (c->big[i]) {
+				n = read_big(&c->sink[i], c->pipe[i]);
+			} else {
+				n = read_through(&c->sink[i], c->pipe[i], small,
+				                 sizeof small);
+				c->big[i] = n == (ssize_t)sizeof small;
+			}
 		} else if (n < 0) {
 			errno = (int)-n;
 			n = -1;
@@ -558,7 +600,9 @@ static int not_run_status(int err)
 	       : 0;
 }
 
-static void tell_not_run(struct child *c, int err)
+/* Not inlined: its message buffer would deepen the frame every task runs
+ * in, for a failure few have. */
+__attribute__((noinline)) static void tell_not_run(struct child *c, int err)
 {
 	char msg[512];
 	int n = snprintf(msg, sizeof msg, "alloter: %s: %s\n", c->p->argv[0],
@@ -610,18 +654,15 @@ static void set_result(struct child *c, int out_err)
 	}
 }
 
-int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
-                     struct alloter_proc_result *r)
+/* alloter_proc_run with somewhere to put the result. */
+static int run(const struct alloter_proc *p, alloter_cancel *cancel,
+               struct alloter_proc_result *r)
 {
-	struct alloter_proc_result scratch;
-	struct child c = {.p = p, .r = r ? r : &scratch, .cancel = cancel,
-	                  .pidfd = -1, .pipe = {-1, -1}, .stdin_w = -1};
+	struct child c = {.p = p, .r = r, .cancel = cancel, .pidfd = -1,
+	                  .pipe = {-1, -1}, .stdin_w = -1};
 	int64_t t0 = now_ms(), out_err = 0;
 	int err = 0;
 
-	if (!p || (!p->command && !(p->argv && p->argv[0])))
-		return -EINVAL;
-	r = c.r;
 	*r = (struct alloter_proc_result){0};
 	r->start_ns = al_wall_ns();
 	/* Raw output is inherited and discarded output goes to /dev/null,
@@ -677,6 +718,24 @@ int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
 		set_result(&c, (int)out_err);
 	r->duration_ns = (now_ms() - t0) * 1000000;
 	return -err;
+}
+
+/* Not inlined into alloter_proc_run: the result nobody asked for stays out
+ * of the frame of every task that has a place for its own. */
+__attribute__((noinline)) static int run_unseen(const struct alloter_proc *p,
+                                                alloter_cancel *cancel)
+{
+	struct alloter_proc_result scratch;
+
+	return run(p, cancel, &scratch);
+}
+
+int alloter_proc_run(const struct alloter_proc *p, alloter_cancel *cancel,
+                     struct alloter_proc_result *r)
+{
+	if (!p || (!p->command && !(p->argv && p->argv[0])))
+		return -EINVAL;
+	return r ? run(p, cancel, r) : run_unseen(p, cancel);
 }
 
 int alloter_proc_task(void *arg, alloter_cancel *cancel)

@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -73,6 +75,43 @@ static ssize_t output_of(struct alloter_proc *q, enum alloter_output_mode mode,
 	}
 	close(fd);
 	return n;
+}
+
+#define DEPTH_STACK (1u << 20)
+
+static void *run_on_fresh(void *arg)
+{
+	alloter_proc_run(arg, NULL, NULL);
+	return NULL;
+}
+
+/* How far down its stack a thread that runs q touches: the thread gets
+ * a fresh stack, and mincore says which of its pages came into use.  A
+ * thread per running task keeps those pages for as long as it lives.
+ * Returns 0 when it could not tell. */
+static size_t stack_depth(struct alloter_proc *q)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = DEPTH_STACK / page, i;
+	unsigned char *vec = malloc(n);
+	void *mem = mmap(NULL, DEPTH_STACK, PROT_READ | PROT_WRITE,
+	                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	pthread_attr_t attr;
+	pthread_t t;
+	bool done = false;
+
+	if (vec && mem != MAP_FAILED && pthread_attr_init(&attr) == 0) {
+		done = pthread_attr_setstack(&attr, mem, DEPTH_STACK) == 0 &&
+		       pthread_create(&t, &attr, run_on_fresh, q) == 0 &&
+		       pthread_join(t, NULL) == 0 &&
+		       mincore(mem, DEPTH_STACK, vec) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	for (i = 0; done && i < n && !(vec[i] & 1); i++)
+		;
+	if (mem != MAP_FAILED)
+		munmap(mem, DEPTH_STACK);
+	free(vec);
+	return done ? (n - i) * page : 0;
 }
 
 /* Late tags for the test below: a place found, or none. */
@@ -191,6 +230,25 @@ int main(void)
 
 	p = run("test \"$ALLOTER_TASK_INDEX/$ALLOTER_TASK_NAME\" = 1/t", 0);
 	is_int(p->result.exit_code, 0, "the task sees its index and name");
+	{
+		struct alloter_proc q = {
+			.command = "test \"$ALLOTER_TASK_INDEX/"
+			           "$ALLOTER_TASK_SLOT/$ALLOTER_TASK_NAME\" "
+			           "= 18446744073709551615/10/a=b",
+			.name = "a=b", .index = SIZE_MAX, .slot = 10};
+		struct alloter_proc_result r;
+
+		alloter_proc_run(&q, NULL, &r);
+		is_int(r.exit_code, 0, "the largest index, a slot with a "
+		       "zero, a name with an =");
+		q.command = "test \"$ALLOTER_TASK_INDEX/"
+		            "${ALLOTER_TASK_SLOT-unset}/$ALLOTER_TASK_NAME\" "
+		            "= 0/unset/";
+		q.name = NULL;
+		q.index = q.slot = 0;
+		alloter_proc_run(&q, NULL, &r);
+		is_int(r.exit_code, 0, "index 0, no slot, no name");
+	}
 	p = run("read x", 0);
 	is_int(p->result.exit_code, 1, "stdin is /dev/null");
 	p = run("test \"$(grep SigBlk /proc/self/status | tr -d '\\t')\" = "
@@ -394,5 +452,37 @@ int main(void)
 		sigprocmask(SIG_SETMASK, &mask, NULL);
 		sigaction(SIGUSR1, &was, NULL);
 	}
+	/* A task that writes a line or nothing keeps its thread's stack
+	 * shallow: no 64 KiB read buffer, no printf on its way.  (The
+	 * sanitizers' frames are another size: not looked at there.) */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+	for (int m = 0; m < 3; m++) {
+		static const enum alloter_output_mode mode[] = {
+			ALLOTER_OUTPUT_GROUP, ALLOTER_OUTPUT_LINE,
+			ALLOTER_OUTPUT_RAW};
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		struct alloter_output_opts oo = {.mode = mode[m], .out_fd = fd,
+		                                 .err_fd = fd, .tag = m == 1};
+		alloter_output *out = NULL;
+
+		if (alloter_output_new(&out, &oo) == 0) {
+			struct alloter_proc q = {.command = "echo a line",
+			                         .name = "d", .output = out};
+			struct alloter_proc quiet = {
+				.command = "true", .name = "d", .output = out};
+			size_t said = stack_depth(&q);
+			size_t none = stack_depth(&quiet);
+
+			ok(said > 0 && said <= 16384,
+			   "mode %d: a task that writes a line touches %zu "
+			   "bytes of its thread's stack (at most 16 KiB)", m,
+			   said);
+			ok(none > 0 && none <= 16384,
+			   "mode %d: a quiet one, %zu bytes", m, none);
+			alloter_output_free(out);
+		}
+		close(fd);
+	}
+#endif
 	return tap_done();
 }
