@@ -29,18 +29,20 @@
  * spawn with none).  So the descriptors of ours that outlive a spawn are
  * kept at AL_SPAWN_HIGH and above (al_spawn_lift), the child shares our
  * table (CLONE_FILES) and, as its first act, takes a copy of only the part
- * below AL_SPAWN_HIGH (close_range with CLOSE_RANGE_UNSHARE, Linux 5.9; on
- * 6.11 and later only up to the last descriptor open there).  Until then it
- * changes no descriptor: the table is every thread's.  Every spawn closes
+ * below AL_SPAWN_HIGH (close_range with CLOSE_RANGE_UNSHARE, Linux 5.9:
+ * at most that many entries, and on recent kernels only up to the last
+ * descriptor open there).  Until then it changes no descriptor: the table
+ * is every thread's.  Every spawn closes
  * the descriptors from AL_SPAWN_HIGH up in the child, shared table or not,
  * so what a task inherits is the same on every path.
  *
  * Under valgrind, which runs a CLONE_VM clone as a fork, a failed exec is
  * an exit status of 127 without its errno, as with glibc's posix_spawn
  * there; valgrind stops a program whose clone shares the descriptor table
- * without being a thread, so there the table is copied.  Under TSan, which takes the clone for a fork and then resets, in
- * the child, the state it keeps for our threads, every spawn goes through
- * glibc's posix_spawn instead.
+ * without being a thread, so there the table is copied.  Under TSan, which
+ * takes the clone for a fork and then resets, in the child, the state it
+ * keeps for our threads, every spawn goes through glibc's posix_spawn
+ * instead.
  */
 #include <errno.h>
 #include <fcntl.h>
