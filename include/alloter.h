@@ -19,7 +19,12 @@
  *   so.  What the library hands out is the caller's to release as stated.
  * - The library never exits, never prints, and never installs a signal
  *   handler.  It reports through return values and the caller's callbacks.
- * - Every descriptor the library opens is close-on-exec.
+ * - Every descriptor the library opens is close-on-exec.  A process task
+ *   inherits the caller's descriptors 3-255 that are not close-on-exec,
+ *   and none from 256 up: there the library keeps what it holds for each
+ *   running task (pipes, a pidfd), so that a spawn copies only the table
+ *   below (Linux 5.9 and later; before, every descriptor that is not
+ *   close-on-exec is inherited).
  *
  * THREADS: each section says which calls may be made from several threads
  * at once.  None is async-signal-safe.

@@ -36,6 +36,18 @@ load helpers
 	[ "$output" = $'1:1\n2:2\n3:3' ]
 }
 
+@test "a task inherits a descriptor given to alloter below 256, none from 256 up" {
+	exec 5>"$T/five" 260>"$T/high"
+	run --separate-stderr alloter -q -j 2 -o group 'echo five >&5' \
+		'for f in 5 260; do [ -e /proc/self/fd/$f ] && echo $f; done' \
+		'echo raw >&5' 'echo high >&260'
+	exec 5>&- 260>&-
+	[ "$status" -eq 1 ]
+	[ "$output" = 5 ]
+	[ "$(sort "$T/five")" = $'five\nraw' ]
+	[ ! -s "$T/high" ]
+}
+
 @test "tasks inherit alloter's environment" {
 	export ALLOTER_BATS_PROBE="hello $marker"
 	run --separate-stderr alloter -q 'echo "$ALLOTER_BATS_PROBE"'

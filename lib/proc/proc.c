@@ -249,10 +249,10 @@ static int spawn(struct child *c)
 				err = errno;
 				goto out_pipes;
 			}
-			c->pipe[i] = fds[0];
+			c->pipe[i] = al_spawn_lift(fds[0]);
 			wr[i] = fds[1];
 			/* Only our end: the child's stays blocking. */
-			if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
+			if (fcntl(c->pipe[i], F_SETFL, O_NONBLOCK) < 0) {
 				err = errno;
 				goto out_pipes;
 			}
@@ -265,10 +265,10 @@ static int spawn(struct child *c)
 			goto out_pipes;
 		}
 		wr[2] = fds[0];
-		c->stdin_w = fds[1];
+		c->stdin_w = al_spawn_lift(fds[1]);
 		/* Our end never blocks: what does not fit in the pipe now
 		 * goes in as the task reads (feed_stdin). */
-		if (fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0) {
+		if (fcntl(c->stdin_w, F_SETFL, O_NONBLOCK) < 0) {
 			err = errno;
 			goto out_pipes;
 		}

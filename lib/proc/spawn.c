@@ -22,14 +22,31 @@
  * The PATH search is prepared in the parent (the candidates, in order), so
  * the child only tries them.
  *
+ * A clone copies the parent's descriptor table, all of it, one reference
+ * per open descriptor, and the exec then closes the copies one by one: with
+ * thousands of tasks running, each holding a pidfd and two pipes of ours,
+ * that was half a millisecond a spawn (10,000 descriptors open, 2.1 ms a
+ * spawn with none).  So the descriptors of ours that outlive a spawn are
+ * kept at AL_SPAWN_HIGH and above (al_spawn_lift), the child shares our
+ * table (CLONE_FILES) and, as its first act, takes a copy of only the part
+ * below AL_SPAWN_HIGH (close_range with CLOSE_RANGE_UNSHARE, Linux 5.9:
+ * at most that many entries, and on recent kernels only up to the last
+ * descriptor open there).  Until then it changes no descriptor: the table
+ * is every thread's.  Every spawn closes
+ * the descriptors from AL_SPAWN_HIGH up in the child, shared table or not,
+ * so what a task inherits is the same on every path.
+ *
  * Under valgrind, which runs a CLONE_VM clone as a fork, a failed exec is
  * an exit status of 127 without its errno, as with glibc's posix_spawn
- * there.  Under TSan, which takes the clone for a fork and then resets, in
- * the child, the state it keeps for our threads, every spawn goes through
- * glibc's posix_spawn instead.
+ * there; valgrind stops a program whose clone shares the descriptor table
+ * without being a thread, so there the table is copied.  Under TSan, which
+ * takes the clone for a fork and then resets, in the child, the state it
+ * keeps for our threads, every spawn goes through glibc's posix_spawn
+ * instead.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sched.h>
@@ -62,11 +79,26 @@
 struct shared {
 	const struct al_spawn *s;
 	char *const *paths;  /* execve these in turn; NULL-terminated */
+	bool share;          /* the child shares our descriptor table */
+	volatile int *pidfd; /* where the clone puts the child's pidfd */
 	volatile int err;    /* the child's errno when it did not exec */
+	volatile bool no_unshare; /* close_range could not unshare it */
 };
 
 /* Cleared when the kernel refuses CLONE_PIDFD (before Linux 5.2). */
 static atomic_bool with_pidfd = true;
+/* Whether a child may share our descriptor table: cleared under valgrind
+ * and when the kernel cannot unshare it (before Linux 5.9). */
+static atomic_bool with_files = true;
+static pthread_once_t files_once = PTHREAD_ONCE_INIT;
+
+static void check_valgrind(void)
+{
+	const char *preload = getenv("LD_PRELOAD");
+
+	if (preload && strstr(preload, "/vgpreload_core"))
+		atomic_store(&with_files, false);
+}
 
 /* A child's stack, free for the next spawn.  There are as many as spawns
  * ever ran at once, kept for the process's life. */
@@ -89,6 +121,16 @@ NOT_INSTRUMENTED static int child(void *arg)
 	bool eacces = false;
 	int err;
 
+	/* First: until this, the descriptor table is every thread's. */
+	if (sh->share && syscall(SYS_close_range, AL_SPAWN_HIGH, ~0U,
+	                         CLOSE_RANGE_UNSHARE) < 0) {
+		sh->no_unshare = errno == ENOSYS || errno == EINVAL;
+		goto fail;
+	}
+	/* The copy has the pidfd the clone made for us: the exec would close
+	 * it, but under a tight limit it is the one /dev/null needs. */
+	if (sh->share && *sh->pidfd >= 0)
+		syscall(SYS_close, *sh->pidfd);
 	for (int sig = 1; sig < _NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			syscall(SYS_rt_sigaction, sig, zeroes, NULL, _NSIG / 8);
@@ -112,6 +154,11 @@ NOT_INSTRUMENTED static int child(void *arg)
 		               : syscall(SYS_dup3, from, fd, 0) < 0)
 			goto fail;
 	}
+	/* A copy of the whole table: the high part goes only now, as one
+	 * of the three may have come from there.  Before Linux 5.9 there
+	 * is no close_range, and what is not close-on-exec stays. */
+	if (!sh->share)
+		syscall(SYS_close_range, AL_SPAWN_HIGH, ~0U, 0);
 	if (s->cwd && syscall(SYS_chdir, s->cwd) < 0)
 		goto fail;
 	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, zeroes, NULL,
@@ -142,8 +189,7 @@ out:
 
 /* Clones the child with our signals blocked; returns the pid, or -1 with errno
  * set. */
-static pid_t start(struct shared *sh, bool pidfd,
-                   int *fd)
+static pid_t start(struct shared *sh, bool pidfd, int *fd)
 {
 	struct child_stack *st;
 	sigset_t all, old;
@@ -159,9 +205,10 @@ static pid_t start(struct shared *sh, bool pidfd,
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	/* The stack grows down on every architecture this runs on. */
+	sh->pidfd = fd;
 	pid = clone(child, st->room + sizeof st->room,
 	            CLONE_VM | CLONE_VFORK | (pidfd ? CLONE_PIDFD : 0) |
-	            SIGCHLD, sh, fd);
+	            (sh->share ? CLONE_FILES : 0) | SIGCHLD, sh, fd);
 	err = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_mutex_lock(&stacks_lock);
@@ -255,13 +302,16 @@ static int glibc_spawn(const struct al_spawn *s, pid_t *pid, int *pidfd)
 			err = posix_spawn_file_actions_adddup2(&fa, s->fd[fd],
 			                                       fd);
 	}
+	if (!err)
+		err = posix_spawn_file_actions_addclosefrom_np(&fa,
+		                                               AL_SPAWN_HIGH);
 	if (!err && s->cwd)
 		err = posix_spawn_file_actions_addchdir_np(&fa, s->cwd);
 	if (!err)
 		err = (s->search ? posix_spawnp : posix_spawn)(
 			pid, s->file, &fa, &attr, s->argv, s->envp);
 	if (!err)
-		*pidfd = pidfd_open(*pid, 0);
+		*pidfd = al_spawn_lift(pidfd_open(*pid, 0));
 out:
 	posix_spawn_file_actions_destroy(&fa);
 out_attr:
@@ -284,12 +334,33 @@ int al_spawn(const struct al_spawn *s, pid_t *pid, int *pidfd)
 	if ((err = candidates(s, one, &paths)))
 		return err;
 	sh.paths = paths;
+	pthread_once(&files_once, check_valgrind);
+	sh.share = atomic_load_explicit(&with_files, memory_order_relaxed);
+	for (int i = 0; i < 3; i++)
+		sh.share &= s->fd[i] < AL_SPAWN_HIGH;
 	with = atomic_load_explicit(&with_pidfd, memory_order_relaxed);
-	if ((p = start(&sh, with, &fd)) < 0 && errno == EINVAL && with) {
-		atomic_store_explicit(&with_pidfd, false, memory_order_relaxed);
-		p = start(&sh, with = false, &fd);
+	for (;;) {
+		p = start(&sh, with, &fd);
+		err = p < 0 ? errno : sh.err;
+		if (p < 0 && err == EINVAL && with) {
+			atomic_store_explicit(&with_pidfd, false,
+			                      memory_order_relaxed);
+			with = false;
+		} else if (p >= 0 && sh.no_unshare) {
+			atomic_store_explicit(&with_files, false,
+			                      memory_order_relaxed);
+			sh.share = sh.no_unshare = false;
+			sh.err = 0;
+		} else {
+			break;
+		}
+		if (p >= 0) {
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+			al_reap_unborn(p);
+		}
 	}
-	err = p < 0 ? errno : sh.err;
 	if (paths != one)
 		free(paths);
 	if (p >= 0 && err) {
@@ -300,6 +371,19 @@ int al_spawn(const struct al_spawn *s, pid_t *pid, int *pidfd)
 	if (err)
 		return err;
 	*pid = p;
-	*pidfd = with ? fd : pidfd_open(p, 0);
+	*pidfd = al_spawn_lift(with ? fd : pidfd_open(p, 0));
 	return 0;
+}
+
+int al_spawn_lift(int fd)
+{
+	int high;
+
+	if (fd < 0 || fd >= AL_SPAWN_HIGH)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, AL_SPAWN_HIGH);
+	if (high < 0)
+		return fd;
+	close(fd);
+	return high;
 }

@@ -9,6 +9,12 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* Descriptors from here up are the library's own that outlive a spawn
+ * (a running task's pidfd and pipes).  A child is given none of them, nor
+ * any other of ours up here, and a spawn costs a copy of the table below
+ * this only: see spawn.c. */
+#define AL_SPAWN_HIGH 256
+
 #define AL_SPAWN_KEEP (-1) /* the descriptor stays as it is in ours */
 #define AL_SPAWN_NULL (-2) /* opened onto /dev/null */
 
@@ -29,5 +35,11 @@ struct al_spawn {
  * Returns 0 with *pid and *pidfd (-1 when the kernel has none to give), or
  * a positive errno value: the child did not exec, and it is reaped. */
 int al_spawn(const struct al_spawn *s, pid_t *pid, int *pidfd);
+
+/* Moves fd, ours, to AL_SPAWN_HIGH or above (close-on-exec) and returns
+ * where it is now: fd itself if it is negative, already there, or cannot be
+ * moved (no room under the descriptor limit), which only makes spawns
+ * dearer. */
+int al_spawn_lift(int fd);
 
 #endif

@@ -3,8 +3,11 @@
  * sentence, deadlines, cancellation, environment and captured output.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +124,38 @@ static size_t stack_depth(struct alloter_proc *q)
 		munmap(mem, DEPTH_STACK);
 	free(vec);
 	return done ? (n - i) * page : 0;
+}
+
+/* A kernel without close_range (before Linux 5.9), for the thread that
+ * calls this and its children: seccomp makes the call fail with ENOSYS.
+ * Returns whether it could. */
+static bool without_close_range(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		         offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
+
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+	       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+/* Runs a task that prints a line, in group mode, on a thread of its own
+ * that has no close_range; *(char **)arg gets what reached the output. */
+static void *run_old_kernel(void *arg)
+{
+	static char buf[64];
+	struct alloter_proc q = {.command = "echo old kernel", .name = "o"};
+
+	buf[0] = '\0';
+	if (without_close_range())
+		output_of(&q, ALLOTER_OUTPUT_GROUP, false, buf, sizeof buf);
+	*(char **)arg = buf;
+	return NULL;
 }
 
 /* Late tags for the test below: a place found, or none. */
@@ -460,6 +496,74 @@ int main(void)
 		sigprocmask(SIG_SETMASK, &mask, NULL);
 		sigaction(SIGUSR1, &was, NULL);
 	}
+	/* Descriptors: a task inherits ours below 256 that are not
+	 * close-on-exec, none from 256 up; the pidfd and pipes we hold
+	 * for a running task are up there, so that a spawn copies only
+	 * the table below. */
+	{
+		char buf[256];
+		int low = open("/dev/null", O_RDONLY), high = -1;
+		struct alloter_proc q = {
+			.command = "for f in 200 300; do "
+			           "[ -e /proc/self/fd/$f ] && echo $f; done"};
+
+		if (low >= 0 && dup2(low, 200) == 200 && dup2(low, 300) == 300)
+			high = 300;
+		output_of(&q, ALLOTER_OUTPUT_GROUP, false, buf, sizeof buf);
+		ok(high == 300 && strcmp(buf, "200\n") == 0,
+		   "a task inherits descriptor 200, not 300 (it saw: %s)", buf);
+		close(200);
+		close(300);
+
+		/* The task names our descriptors on its stdout pipe and
+		 * our pidfds: each 256 or more. */
+		q.command = "me=$(readlink /proc/$$/fd/1); n=0; "
+		            "for f in /proc/$PPID/fd/*; do "
+		            "l=$(readlink $f); case $l in "
+		            "\"$me\"|'anon_inode:[pidfd]') n=$((n+1)); "
+		            "[ ${f##*/} -ge 256 ] || echo low ${f##*/};; "
+		            "esac; done; echo $n";
+		output_of(&q, ALLOTER_OUTPUT_GROUP, false, buf, sizeof buf);
+		ok(strcmp(buf, "2\n") == 0,
+		   "a running task's pipe and pidfd are ours at 256 and "
+		   "up (%s)", buf);
+
+		/* Raw output onto a descriptor up there: the child cannot
+		 * share our table then, and copies it whole; 300 itself is
+		 * still not the task's. */
+		char path[] = "/tmp/t_proc.XXXXXX";
+		int fd = mkstemp(path);
+		alloter_output *out = NULL;
+		struct alloter_output_opts oo = {
+			.mode = ALLOTER_OUTPUT_RAW, .out_fd = 300,
+			.err_fd = 300};
+		ssize_t n = -1;
+
+		unlink(path);
+		buf[0] = '\0';
+		if (fd >= 0 && dup2(fd, 300) == 300 &&
+		    alloter_output_new(&out, &oo) == 0) {
+			q = (struct alloter_proc){
+				.command = "echo up there; "
+				           "[ -e /proc/self/fd/300 ] && echo 300",
+				.output = out};
+			alloter_proc_run(&q, NULL, NULL);
+			alloter_output_flush(out);
+			alloter_output_free(out);
+			if (lseek(fd, 0, SEEK_SET) == 0 &&
+			    (n = read(fd, buf, sizeof buf - 1)) >= 0)
+				buf[n] = '\0';
+		}
+		is_str(buf, "up there\n",
+		       "raw output onto descriptor 300 reaches it, and the "
+		       "task has no descriptor 300");
+		close(300);
+		if (fd >= 0)
+			close(fd);
+		if (low >= 0)
+			close(low);
+	}
+
 	/* A task that writes a line or nothing keeps its thread's stack
 	 * shallow: no 64 KiB read buffer, no printf on its way. */
 	for (int m = 0; !SANITIZED && m < 3; m++) {
@@ -488,6 +592,19 @@ int main(void)
 			alloter_output_free(out);
 		}
 		close(fd);
+	}
+	/* Last, as it leaves every later spawn copying the whole table: a
+	 * kernel that cannot unshare it is found out by the first spawn,
+	 * which is tried again without sharing. */
+	{
+		pthread_t t;
+		char *got = NULL;
+
+		if (pthread_create(&t, NULL, run_old_kernel, &got) == 0)
+			pthread_join(t, NULL);
+		is_str(got ? got : "", "old kernel\n",
+		       "without close_range, a task still runs and its output "
+		       "arrives");
 	}
 	return tap_done();
 }
