@@ -32,9 +32,9 @@
  * below AL_SPAWN_HIGH (close_range with CLOSE_RANGE_UNSHARE, Linux 5.9:
  * at most that many entries, and on recent kernels only up to the last
  * descriptor open there).  Until then it changes no descriptor: the table
- * is every thread's.  Every spawn closes
- * the descriptors from AL_SPAWN_HIGH up in the child, shared table or not,
- * so what a task inherits is the same on every path.
+ * is every thread's.  Every spawn closes the descriptors from
+ * AL_SPAWN_HIGH up in the child, shared table or not, so what a task
+ * inherits is the same on every path.
  *
  * Under valgrind, which runs a CLONE_VM clone as a fork, a failed exec is
  * an exit status of 127 without its errno, as with glibc's posix_spawn
@@ -121,16 +121,18 @@ NOT_INSTRUMENTED static int child(void *arg)
 	bool eacces = false;
 	int err;
 
-	/* First: until this, the descriptor table is every thread's. */
-	if (sh->share && syscall(SYS_close_range, AL_SPAWN_HIGH, ~0U,
-	                         CLOSE_RANGE_UNSHARE) < 0) {
-		sh->no_unshare = errno == ENOSYS || errno == EINVAL;
-		goto fail;
+	/* First: until this, the descriptor table is every thread's.  The
+	 * copy then has the pidfd the clone made for us: the exec would
+	 * close it, but under a tight limit it is the one /dev/null needs. */
+	if (sh->share) {
+		if (syscall(SYS_close_range, AL_SPAWN_HIGH, ~0U,
+		            CLOSE_RANGE_UNSHARE) < 0) {
+			sh->no_unshare = errno == ENOSYS || errno == EINVAL;
+			goto fail;
+		}
+		if (*sh->pidfd >= 0)
+			syscall(SYS_close, *sh->pidfd);
 	}
-	/* The copy has the pidfd the clone made for us: the exec would close
-	 * it, but under a tight limit it is the one /dev/null needs. */
-	if (sh->share && *sh->pidfd >= 0)
-		syscall(SYS_close, *sh->pidfd);
 	for (int sig = 1; sig < _NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			syscall(SYS_rt_sigaction, sig, zeroes, NULL, _NSIG / 8);
@@ -320,6 +322,15 @@ out_attr:
 }
 #endif
 
+/* A child that did not exec: its pidfd closed, and reaped. */
+static void discard(pid_t p, int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	al_reap_unborn(p);
+}
+
 int al_spawn(const struct al_spawn *s, pid_t *pid, int *pidfd)
 {
 	struct shared sh = {.s = s};
@@ -351,23 +362,15 @@ int al_spawn(const struct al_spawn *s, pid_t *pid, int *pidfd)
 			                      memory_order_relaxed);
 			sh.share = sh.no_unshare = false;
 			sh.err = 0;
+			discard(p, &fd);
 		} else {
 			break;
-		}
-		if (p >= 0) {
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
-			al_reap_unborn(p);
 		}
 	}
 	if (paths != one)
 		free(paths);
-	if (p >= 0 && err) {
-		if (fd >= 0)
-			close(fd);
-		al_reap_unborn(p);
-	}
+	if (p >= 0 && err)
+		discard(p, &fd);
 	if (err)
 		return err;
 	*pid = p;
